@@ -1,0 +1,28 @@
+//! siogate: a Socket.IO gateway that normalizes clients in front of legacy
+//! upstreams (proxy mode) or serves pushes itself (standalone mode).
+//!
+//! One path for data: client transport (polling | WebSocket) → Engine.IO
+//! session → Socket.IO packets → the per-session normalizer → a backend
+//! (an upstream leg in proxy mode, the local hub in standalone mode), and back.
+//!
+//! # Layout
+//! - [`protocol`]: the pure wire core (no I/O, fuzzed). `engineio` (packets,
+//!   open packet, polling payloads of both revisions), `socketio` (packet
+//!   header slicing, binary reassembly, CONNECT namespace/query/auth), `sid`.
+//! - [`config`]: TOML + CLI settings, validated at start (file, line, reason).
+//! - [`engine`]: one Engine.IO session (bounded outbound queue, heartbeats,
+//!   transport state) and the session registry.
+//! - [`transport`]: long-polling and WebSocket adapters around a session.
+//! - [`server`]: accept loop, HTTP routing by path, the [`server::Backend`]
+//!   trait both modes implement.
+//! - [`proxy`]: proxy mode — the pure `normalize` state machine, the upstream
+//!   leg, the pump between the two.
+//! - [`standalone`]: standalone mode — namespaces, rooms, the `Adapter`
+//!   trait, the push API.
+//!
+//! Dependencies point one way: `protocol ← engine ← transport ← server`.
+//! `proxy` and `standalone` sit side by side and never import each other;
+//! only `main.rs` picks one and hands it to `server`.
+#![forbid(unsafe_code)]
+
+pub mod protocol;
