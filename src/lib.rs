@@ -26,3 +26,4 @@
 #![forbid(unsafe_code)]
 
 pub mod protocol;
+pub mod server;
