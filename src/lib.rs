@@ -27,3 +27,4 @@
 
 pub mod protocol;
 pub mod server;
+pub mod config;
