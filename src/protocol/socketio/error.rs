@@ -6,6 +6,8 @@ use thiserror::Error;
 pub enum ParseError {
     #[error("empty packet")]
     Empty,
+    #[error("packet text is not valid UTF-8")]
+    InvalidUtf8,
     #[error("unknown packet type {0:#04x}")]
     UnknownType(u8),
     #[error("invalid attachment count")]

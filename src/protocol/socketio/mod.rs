@@ -9,11 +9,12 @@
 pub mod binary;
 pub mod connect;
 mod error;
+mod json;
 pub mod packet;
 
 pub use binary::{Assembler, Message};
 pub use error::ParseError;
-pub use packet::{Packet, PacketKind};
+pub use packet::{DecodeMode, Packet, PacketKind, RESERVED_EVENTS};
 
 /// Socket.IO protocol revision. SIO4 always rides on EIO3, SIO5 on EIO4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

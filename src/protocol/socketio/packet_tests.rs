@@ -1,0 +1,2 @@
+//! Table tests of the packet codec with literal wire texts.
+use super::*;
