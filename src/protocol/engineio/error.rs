@@ -25,4 +25,11 @@ pub enum ParseError {
     TooManyPackets(usize),
     #[error("binary packet not allowed here")]
     UnexpectedBinary,
+    /// Bytes after the last complete `<len>:<packet>` that do not form
+    /// another one (EIO3 text framing).
+    #[error("trailing bytes after the last packet of a polling payload")]
+    TrailingGarbage,
+    /// A JSONP POST body without exactly one `d=` field.
+    #[error("JSONP POST body has no single `d` field")]
+    InvalidJsonp,
 }

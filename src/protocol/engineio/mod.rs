@@ -7,11 +7,17 @@
 //!   trailing newline.
 //! - [`payload`]: polling bodies — EIO3 text framing (lengths in UTF-16 code
 //!   units, or UTF-8 bytes for go-engine.io peers), EIO3 XHR2 binary framing,
-//!   `b4<base64>`, EIO4 `\x1e` framing with `b<base64>`.
+//!   `b4<base64>`, EIO4 `\x1e` framing with `b<base64>`, JSONP.
+//!
+//! Every decoder is total (no panic on any input), checked by proptest
+//! (`tests/engineio_props.rs`) and the cargo-fuzz targets in `fuzz/`.
 mod error;
+mod jsonp;
 pub mod open;
 pub mod packet;
 pub mod payload;
+mod text3;
+mod xhr2;
 
 pub use error::ParseError;
 pub use open::OpenPacket;

@@ -1,0 +1,225 @@
+//! EIO3 text framing: `<len>:<packet>` repeated (PROTOCOL.md §1.6).
+//!
+//! `len` counts UTF-16 code units for JS peers and UTF-8 bytes for
+//! go-engine.io ([`LengthRule`]). The body is validated as UTF-8 once, so
+//! every length is measured from a char boundary; a length that ends inside
+//! a character (or splits a surrogate pair) is a [`ParseError::LengthMismatch`].
+use bytes::Bytes;
+
+use super::packet::base64_len;
+use super::{LengthRule, Packet, ParseError, Revision};
+
+/// Longest accepted `<len>` (ten digits: far above any body size cap).
+pub(super) const MAX_LEN_DIGITS: usize = 10;
+
+/// Splits an EIO3 text-framed body. Empty body → [`ParseError::EmptyPayload`];
+/// `0:` slots are skipped (engine.io-parser 2.x `decodePayload`).
+pub(super) fn decode(
+    rule: LengthRule,
+    body: &Bytes,
+    max_packets: usize,
+) -> Result<Vec<Packet>, ParseError> {
+    if body.is_empty() {
+        return Err(ParseError::EmptyPayload);
+    }
+    std::str::from_utf8(body).map_err(|_| ParseError::InvalidUtf8)?;
+    let mut packets = Vec::new();
+    let mut pos = 0;
+    while pos < body.len() {
+        let (n, start) = read_header(body, pos)?;
+        let len = prefix_bytes(rule, &body[start..], n).ok_or(ParseError::LengthMismatch)?;
+        let end = start + len;
+        if len > 0 {
+            if packets.len() >= max_packets {
+                return Err(ParseError::TooManyPackets(max_packets));
+            }
+            packets.push(Packet::decode_text_utf8(
+                Revision::V3,
+                body.slice(start..end),
+            )?);
+        }
+        pos = end;
+    }
+    Ok(packets)
+}
+
+/// Reads `<digits>:` at `pos`; returns the length and the index after `:`.
+fn read_header(body: &[u8], pos: usize) -> Result<(usize, usize), ParseError> {
+    let mut n: usize = 0;
+    for (i, &c) in body[pos..].iter().enumerate() {
+        match c {
+            b':' if i > 0 => return Ok((n, pos + i + 1)),
+            b'0'..=b'9' if i < MAX_LEN_DIGITS => {
+                n = n
+                    .checked_mul(10)
+                    .and_then(|n| n.checked_add(usize::from(c - b'0')))
+                    .ok_or(ParseError::InvalidLength)?;
+            }
+            _ => return Err(ParseError::InvalidLength),
+        }
+    }
+    // digits ran to the end of the body with no `:`
+    Err(ParseError::TrailingGarbage)
+}
+
+/// How many bytes of `rest` (valid UTF-8, starting at a char boundary) make
+/// `n` length units; `None` if `rest` is too short or `n` ends mid-character.
+fn prefix_bytes(rule: LengthRule, rest: &[u8], n: usize) -> Option<usize> {
+    match rule {
+        LengthRule::Utf8Bytes => {
+            let boundary = rest.get(n).is_none_or(|&b| !is_continuation(b));
+            (n <= rest.len() && boundary).then_some(n)
+        }
+        LengthRule::Utf16 => {
+            let (mut units, mut i) = (0usize, 0usize);
+            while units < n {
+                let lead = *rest.get(i)?;
+                let (width, u) = match lead {
+                    0x00..=0x7f => (1, 1),
+                    0xc0..=0xdf => (2, 1),
+                    0xe0..=0xef => (3, 1),
+                    _ => (4, 2),
+                };
+                units += u;
+                i += width;
+            }
+            (units == n && i <= rest.len()).then_some(i)
+        }
+    }
+}
+
+fn is_continuation(b: u8) -> bool {
+    b & 0xc0 == 0x80
+}
+
+/// Length of `text` under `rule`. Exact for valid UTF-8; for other bytes
+/// (never produced by the decoders) it is a best effort and never panics.
+pub(super) fn count_units(rule: LengthRule, text: &[u8]) -> usize {
+    match rule {
+        LengthRule::Utf8Bytes => text.len(),
+        LengthRule::Utf16 => text
+            .iter()
+            .map(|&b| usize::from(!is_continuation(b)) + usize::from(b >= 0xf0))
+            .sum(),
+    }
+}
+
+/// Length of `p`'s EIO3 text form under `rule`, without encoding it
+/// (`None` for the open packet, whose JSON must be serialized to measure).
+pub(super) fn encoded_units(rule: LengthRule, p: &Packet) -> Option<usize> {
+    match p {
+        Packet::Open(_) => None,
+        Packet::Ping(d) | Packet::Pong(d) | Packet::Message(d) => Some(1 + count_units(rule, d)),
+        Packet::Binary(d) => Some(2 + base64_len(d.len())),
+        Packet::Close | Packet::Upgrade | Packet::Noop => Some(1),
+    }
+}
+
+/// Appends the decimal digits of `n` as ASCII.
+pub(super) fn push_decimal(mut n: usize, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// Appends `<len>:<packet>` for each packet; an empty list is `0:`.
+pub(super) fn encode(rule: LengthRule, packets: &[Packet], out: &mut Vec<u8>) {
+    if packets.is_empty() {
+        out.extend_from_slice(b"0:");
+        return;
+    }
+    for p in packets {
+        match encoded_units(rule, p) {
+            Some(units) => {
+                push_decimal(units, out);
+                out.push(b':');
+                p.encode_text(Revision::V3, out);
+            }
+            None => {
+                let mut tmp = Vec::with_capacity(p.size_hint());
+                p.encode_text(Revision::V3, &mut tmp);
+                push_decimal(count_units(rule, &tmp), out);
+                out.push(b':');
+                out.extend_from_slice(&tmp);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_and_utf8_counts_differ_on_non_ascii() {
+        let cases: &[(&str, usize, usize)] = &[
+            ("42[\"pong2\",\"€\"]", 15, 17),
+            ("42[\"m\",\"😀\"]", 12, 14),
+            ("40", 2, 2),
+            ("", 0, 0),
+        ];
+        for (text, utf16, utf8) in cases {
+            assert_eq!(
+                count_units(LengthRule::Utf16, text.as_bytes()),
+                *utf16,
+                "{text}"
+            );
+            assert_eq!(
+                count_units(LengthRule::Utf8Bytes, text.as_bytes()),
+                *utf8,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_length_ending_inside_a_character_is_a_mismatch() {
+        let s = "€a".as_bytes();
+        assert_eq!(prefix_bytes(LengthRule::Utf8Bytes, s, 1), None);
+        assert_eq!(prefix_bytes(LengthRule::Utf8Bytes, s, 3), Some(3));
+        let pair = "😀a".as_bytes();
+        // one unit would cut the surrogate pair in half
+        assert_eq!(prefix_bytes(LengthRule::Utf16, pair, 1), None);
+        assert_eq!(prefix_bytes(LengthRule::Utf16, pair, 2), Some(4));
+        assert_eq!(prefix_bytes(LengthRule::Utf16, pair, 4), None);
+    }
+
+    #[test]
+    fn decimal_digits_are_written_without_allocating_a_string() {
+        for n in [0usize, 7, 10, 97, 123_456_789, usize::MAX] {
+            let mut out = Vec::new();
+            push_decimal(n, &mut out);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn bad_length_headers_are_rejected() {
+        let cases: &[(&[u8], ParseError)] = &[
+            (b":40", ParseError::InvalidLength),
+            (b"x:40", ParseError::InvalidLength),
+            (b"-2:40", ParseError::InvalidLength),
+            (b" 2:40", ParseError::InvalidLength),
+            (b"12345678901:4", ParseError::InvalidLength),
+            (b"2:40x", ParseError::InvalidLength),
+            (b"2:4012", ParseError::TrailingGarbage),
+            (b"2", ParseError::TrailingGarbage),
+        ];
+        for (wire, want) in cases {
+            let body = Bytes::copy_from_slice(wire);
+            assert_eq!(
+                decode(LengthRule::Utf16, &body, 16),
+                Err(want.clone()),
+                "{wire:?}"
+            );
+        }
+    }
+}
