@@ -191,7 +191,10 @@ fn xhr2_examples_from_protocol_1_6() {
     ];
     for (wire, want) in cases {
         assert_eq!(v3_binary(wire), Ok(vec![want.clone()]), "{wire:02x?}");
-        assert_eq!(encode(PayloadEncoding::V3Binary, &[want.clone()]), *wire);
+        assert_eq!(
+            encode(PayloadEncoding::V3Binary, std::slice::from_ref(want)),
+            *wire
+        );
     }
     let both: Vec<u8> = [cases[0].0, cases[1].0].concat();
     let want = vec![cases[0].1.clone(), cases[1].1.clone()];
