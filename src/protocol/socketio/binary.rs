@@ -9,7 +9,7 @@
 use bytes::Bytes;
 
 use super::packet::DecodeMode;
-use super::{Packet, ParseError, Revision, json};
+use super::{Packet, ParseError, Revision, placeholder};
 
 /// A complete Socket.IO message: the packet and its attachments (empty for
 /// non-binary kinds).
@@ -70,7 +70,7 @@ impl Assembler {
                 attachments: Vec::new(),
             }));
         }
-        json::placeholders(&packet.data, packet.attachments)?;
+        placeholder::check(&packet.data, packet.attachments)?;
         let attachments = Vec::with_capacity(packet.attachments);
         self.pending = Some((packet, attachments));
         Ok(None)

@@ -11,9 +11,8 @@
 //! escapes are not checked for surrogate pairing. UTF-8 validity is the
 //! caller's job (the packet decoder checks the whole text once).
 //!
-//! [`placeholders`] is the second, rarer pass for binary packets: it finds the
-//! `{"_placeholder":true,"num":i}` objects.
-use super::ParseError;
+//! The lexer is shared with the placeholder walk of binary packets
+//! (`super::placeholder`).
 
 /// Deepest nesting accepted (serde_json's default recursion limit).
 pub(crate) const MAX_DEPTH: usize = 128;
@@ -43,7 +42,7 @@ pub(crate) struct Shape {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Token {
+pub(super) enum Token {
     ObjStart,
     ObjEnd,
     ArrStart,
@@ -68,19 +67,19 @@ enum Token {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Invalid;
 
-struct Lexer<'a> {
+pub(super) struct Lexer<'a> {
     b: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Lexer<'a> {
-    fn new(b: &'a [u8]) -> Lexer<'a> {
+    pub(super) fn new(b: &'a [u8]) -> Lexer<'a> {
         Lexer { b, pos: 0 }
     }
 
     /// The next token, `None` at the end of input.
     #[inline]
-    fn next(&mut self) -> Result<Option<Token>, Invalid> {
+    pub(super) fn next(&mut self) -> Result<Option<Token>, Invalid> {
         let b = self.b;
         while self.pos < b.len() && matches!(b[self.pos], b' ' | b'\t' | b'\n' | b'\r') {
             self.pos += 1;
@@ -342,109 +341,6 @@ pub(crate) fn array_head_str(data: &[u8]) -> Option<(usize, usize)> {
     match (lx.next(), lx.next()) {
         (Ok(Some(Token::ArrStart)), Ok(Some(Token::Str { start, end, .. }))) => Some((start, end)),
         _ => None,
-    }
-}
-
-/// One open container in the placeholder walk.
-#[derive(Default)]
-struct Frame {
-    is_object: bool,
-    /// The last key read in this object, classified.
-    key: Key,
-    placeholder: bool,
-    num: Option<f64>,
-}
-
-#[derive(Default, Clone, Copy, PartialEq, Eq)]
-enum Key {
-    #[default]
-    None,
-    Placeholder,
-    Num,
-    Other,
-}
-
-/// Checks the binary placeholders of a payload already accepted by [`scan`]:
-/// every object whose `_placeholder` is `true` must have a `num` that is an
-/// integer in `0..n`, and the nums must cover `0..n` exactly once each (what
-/// socket.io-parser's `deconstructPacket` produces). Last duplicate key wins,
-/// as in `JSON.parse`. Stricter than the reference decoder, which ignores
-/// unused attachments and would skip placeholders nested inside another.
-pub(crate) fn placeholders(data: &[u8], n: usize) -> Result<(), ParseError> {
-    let bad = ParseError::InvalidPlaceholder;
-    let mut seen = vec![false; n];
-    let mut found = 0usize;
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut lx = Lexer::new(data);
-    // In an object: true when the next string token is a key.
-    let mut want_key = false;
-    while let Some(tok) = lx.next().map_err(|_| ParseError::InvalidJson)? {
-        match tok {
-            Token::ObjStart | Token::ArrStart => {
-                set_value(&mut stack, None, data, tok);
-                let is_object = tok == Token::ObjStart;
-                stack.push(Frame {
-                    is_object,
-                    ..Frame::default()
-                });
-                want_key = is_object;
-            }
-            Token::ObjEnd | Token::ArrEnd => {
-                let frame = stack.pop().ok_or(ParseError::InvalidJson)?;
-                if frame.is_object && frame.placeholder {
-                    let num = frame.num.ok_or(bad.clone())?;
-                    if !(num >= 0.0 && num.fract() == 0.0 && num < n as f64) {
-                        return Err(bad);
-                    }
-                    let slot = &mut seen[num as usize];
-                    if *slot {
-                        return Err(bad);
-                    }
-                    *slot = true;
-                    found += 1;
-                }
-                want_key = false;
-            }
-            Token::Comma => want_key = stack.last().is_some_and(|f| f.is_object),
-            Token::Colon => want_key = false,
-            Token::Str {
-                start,
-                end,
-                escaped,
-            } if want_key => {
-                if let Some(frame) = stack.last_mut() {
-                    let raw = &data[start..end];
-                    frame.key = if str_eq(raw, escaped, "_placeholder") {
-                        Key::Placeholder
-                    } else if str_eq(raw, escaped, "num") {
-                        Key::Num
-                    } else {
-                        Key::Other
-                    };
-                }
-            }
-            t => set_value(&mut stack, Some(t), data, tok),
-        }
-    }
-    if found == n { Ok(()) } else { Err(bad) }
-}
-
-/// Records a value read under the current key of the innermost object.
-fn set_value(stack: &mut [Frame], scalar: Option<Token>, data: &[u8], tok: Token) {
-    let Some(frame) = stack.last_mut().filter(|f| f.is_object) else {
-        return;
-    };
-    match frame.key {
-        Key::Placeholder => frame.placeholder = scalar == Some(Token::True),
-        Key::Num => {
-            frame.num = match tok {
-                Token::Num { start, end } => std::str::from_utf8(&data[start..end])
-                    .ok()
-                    .and_then(|s| s.parse::<f64>().ok()),
-                _ => None,
-            }
-        }
-        Key::None | Key::Other => {}
     }
 }
 

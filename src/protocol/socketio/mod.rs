@@ -11,6 +11,7 @@ pub mod connect;
 mod error;
 mod json;
 pub mod packet;
+mod placeholder;
 
 pub use binary::{Assembler, Message};
 pub use error::ParseError;
