@@ -1,0 +1,253 @@
+//! `[standalone]`: settings of standalone mode (siogate is the push gateway):
+//! namespaces, room joins, the push API, JWT verification, the webhook and
+//! the optional Redis cluster adapter.
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::Secret;
+use super::error::Invalid;
+use super::validate::{check_http_url, check_path_prefix, check_socket_addr};
+
+/// `[standalone]` in the TOML file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StandaloneConfig {
+    /// Namespaces clients may connect to, e.g. `["/", "/chat"]`. Empty means
+    /// any namespace. Default empty.
+    pub namespaces: Vec<String>,
+    /// Whether the built-in `join`/`leave` client events are honoured.
+    /// Default false.
+    pub allow_join_leave: bool,
+    /// Limits `join` to matching room names: an exact name, or `prefix*`.
+    /// Default none (any room, when `allow_join_leave` is on).
+    pub join_pattern: Option<String>,
+    /// Bearer token of the push API. Default none: a random one is generated
+    /// at start and printed once.
+    pub api_token: Option<Secret>,
+    /// Serve the push API only on this separate address (`IP:PORT`) instead of
+    /// the main listener. Default none.
+    pub api_listen: Option<String>,
+    /// Path prefix of the push API. Default `/api/v1/`.
+    pub api_prefix: String,
+    /// Verification of client tokens (JWT) that carry the `rooms` claim.
+    pub jwt: JwtConfig,
+    /// Client events other than join/leave are POSTed here (`http://` or
+    /// `https://`); the JSON reply becomes the ack. Default none (ignored).
+    pub webhook_url: Option<String>,
+    /// How long a webhook call may take. Default 5000 ms.
+    pub webhook_timeout_ms: u64,
+    /// `redis://` or `rediss://` URL switching to the Redis cluster adapter.
+    /// Default none (single node, in memory).
+    pub redis_url: Option<Secret>,
+}
+
+impl Default for StandaloneConfig {
+    fn default() -> Self {
+        StandaloneConfig {
+            namespaces: Vec::new(),
+            allow_join_leave: false,
+            join_pattern: None,
+            api_token: None,
+            api_listen: None,
+            api_prefix: "/api/v1/".into(),
+            jwt: JwtConfig::default(),
+            webhook_url: None,
+            webhook_timeout_ms: 5_000,
+            redis_url: None,
+        }
+    }
+}
+
+/// `[standalone.jwt]`: how client tokens are verified. Give `secret`
+/// (HS256) or `public_key_file` (RS256, PEM), not both.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JwtConfig {
+    /// Shared HS256 secret. Default none.
+    pub secret: Option<Secret>,
+    /// PEM file with the RS256 public key. Default none.
+    pub public_key_file: Option<PathBuf>,
+    /// Refuse CONNECTs without a valid token. Default false.
+    pub required: bool,
+    /// The claim holding the list of rooms to join. Default `rooms`.
+    pub rooms_claim: String,
+}
+
+impl Default for JwtConfig {
+    fn default() -> Self {
+        JwtConfig {
+            secret: None,
+            public_key_file: None,
+            required: false,
+            rooms_claim: "rooms".into(),
+        }
+    }
+}
+
+impl JwtConfig {
+    /// Whether a key is configured, i.e. tokens can be verified.
+    pub fn has_key(&self) -> bool {
+        self.secret.is_some() || self.public_key_file.is_some()
+    }
+}
+
+impl StandaloneConfig {
+    /// Whether `join_pattern` lets a client join `room`.
+    pub fn join_allowed(&self, room: &str) -> bool {
+        match self.join_pattern.as_deref() {
+            None => true,
+            Some(p) => match p.strip_suffix('*') {
+                Some(prefix) => room.starts_with(prefix),
+                None => room == p,
+            },
+        }
+    }
+
+    /// Checks every field; the first problem is returned.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        for (i, nsp) in self.namespaces.iter().enumerate() {
+            let field = format!("standalone.namespaces[{i}]");
+            if !nsp.starts_with('/') {
+                return Err(Invalid::new(field, format!("{nsp:?} must start with '/'")));
+            }
+            if nsp.contains(['?', ' ', '#', ',']) {
+                return Err(Invalid::new(
+                    field,
+                    format!("{nsp:?} may not contain '?', '#', ',' or spaces"),
+                ));
+            }
+        }
+        if let Some(p) = &self.join_pattern {
+            let stars = p.matches('*').count();
+            if p.is_empty() || stars > 1 || (stars == 1 && !p.ends_with('*')) {
+                return Err(Invalid::new(
+                    "standalone.join_pattern",
+                    format!("{p:?} is not a room name or `prefix*` glob (one '*', at the end)"),
+                ));
+            }
+        }
+        if let Some(t) = &self.api_token
+            && t.expose().trim().is_empty()
+        {
+            return Err(Invalid::new("standalone.api_token", "must not be empty"));
+        }
+        if let Some(addr) = &self.api_listen {
+            check_socket_addr("standalone.api_listen", addr)?;
+        }
+        check_path_prefix("standalone.api_prefix", &self.api_prefix)?;
+        if let Some(url) = &self.webhook_url {
+            check_http_url("standalone.webhook_url", url)?;
+        }
+        if self.webhook_timeout_ms == 0 {
+            return Err(Invalid::new(
+                "standalone.webhook_timeout_ms",
+                "must be greater than 0",
+            ));
+        }
+        if let Some(url) = &self.redis_url {
+            let u = url.expose();
+            if !(u.starts_with("redis://") || u.starts_with("rediss://"))
+                || u.len() <= "rediss://".len()
+            {
+                // Do not echo the URL: it may carry a password.
+                return Err(Invalid::new(
+                    "standalone.redis_url",
+                    "must look like redis://HOST:PORT or rediss://HOST:PORT",
+                ));
+            }
+        }
+        self.validate_jwt()
+    }
+
+    fn validate_jwt(&self) -> Result<(), Invalid> {
+        let jwt = &self.jwt;
+        if jwt.secret.is_some() && jwt.public_key_file.is_some() {
+            return Err(Invalid::new(
+                "standalone.jwt.secret",
+                "give either `secret` (HS256) or `public_key_file` (RS256), not both",
+            ));
+        }
+        if let Some(s) = &jwt.secret
+            && s.expose().is_empty()
+        {
+            return Err(Invalid::new("standalone.jwt.secret", "must not be empty"));
+        }
+        if jwt.required && !jwt.has_key() {
+            return Err(Invalid::new(
+                "standalone.jwt.required",
+                "tokens are required but no `secret` or `public_key_file` is set",
+            ));
+        }
+        if jwt.rooms_claim.is_empty() {
+            return Err(Invalid::new(
+                "standalone.jwt.rooms_claim",
+                "must not be empty",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_pattern_is_exact_or_prefix_glob() {
+        let mut c = StandaloneConfig::default();
+        assert!(c.join_allowed("anything"));
+        c.join_pattern = Some("user:*".into());
+        assert!(c.join_allowed("user:42"));
+        assert!(!c.join_allowed("admin"));
+        c.join_pattern = Some("lobby".into());
+        assert!(c.join_allowed("lobby"));
+        assert!(!c.join_allowed("lobby2"));
+    }
+
+    #[test]
+    fn glob_with_inner_star_is_rejected() {
+        let c = StandaloneConfig {
+            join_pattern: Some("a*b".into()),
+            ..Default::default()
+        };
+        assert_eq!(c.validate().unwrap_err().field, "standalone.join_pattern");
+    }
+
+    #[test]
+    fn both_jwt_keys_are_rejected() {
+        let mut c = StandaloneConfig::default();
+        c.jwt.secret = Some(Secret::new("s"));
+        c.jwt.public_key_file = Some("k.pem".into());
+        assert_eq!(c.validate().unwrap_err().field, "standalone.jwt.secret");
+    }
+
+    #[test]
+    fn required_tokens_need_a_key() {
+        let mut c = StandaloneConfig::default();
+        c.jwt.required = true;
+        assert_eq!(c.validate().unwrap_err().field, "standalone.jwt.required");
+        c.jwt.secret = Some(Secret::new("s"));
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn redis_error_does_not_echo_the_url() {
+        let c = StandaloneConfig {
+            redis_url: Some(Secret::new("http://user:pw@host")),
+            ..Default::default()
+        };
+        let e = c.validate().unwrap_err();
+        assert_eq!(e.field, "standalone.redis_url");
+        assert!(!e.reason.contains("pw"));
+    }
+
+    #[test]
+    fn namespace_without_slash_is_rejected() {
+        let c = StandaloneConfig {
+            namespaces: vec!["/".into(), "chat".into()],
+            ..Default::default()
+        };
+        assert_eq!(c.validate().unwrap_err().field, "standalone.namespaces[1]");
+    }
+}
