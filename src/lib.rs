@@ -28,3 +28,5 @@
 pub mod protocol;
 pub mod server;
 pub mod config;
+pub mod engine;
+pub mod transport;

@@ -108,6 +108,9 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), CloseReason>> + Send;
 
     /// The session ended (for any reason); release everything it holds.
-    fn on_close(&self, session: Self::Session, reason: CloseReason)
-    -> impl Future<Output = ()> + Send;
+    fn on_close(
+        &self,
+        session: Self::Session,
+        reason: CloseReason,
+    ) -> impl Future<Output = ()> + Send;
 }

@@ -1,4 +1,164 @@
-//! The client-facing Engine.IO/Socket.IO server core shared by both modes.
+//! The client-facing Engine.IO/Socket.IO server core shared by both modes:
+//! the accept loop, HTTP/1.1 connections with upgrades, routing by path,
+//! and graceful shutdown. A mode plugs in through [`Backend`] (sessions) and
+//! optionally [`Routes`] (extra HTTP endpoints on the same listener, e.g. the
+//! standalone push API under `/api/v1/`).
+//!
+//! - `request`: the URL parsed once into [`RequestInfo`].
+//! - `errors`: Engine.IO HTTP error bodies.
+//! - `cors`: the `Origin` allow-list.
+//! - `listener`: binding with a backlog.
+//! - `router`: what each request is for.
 pub mod backend;
+pub mod cors;
+pub mod errors;
+pub mod listener;
+pub mod request;
+pub mod router;
 
-pub use backend::{Backend, ClientSink, CloseReason, Handshake, Reject, SessionClosed, TransportKind};
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use backend::{
+    Backend, ClientSink, CloseReason, Handshake, Reject, SessionClosed, TransportKind,
+};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+pub use request::RequestInfo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+use crate::config::ServerConfig;
+use crate::transport::Context;
+pub use crate::transport::{Body, Response};
+
+/// The future an extra route answers with.
+pub type RouteFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// Extra HTTP routes served on the same listener. Called for every request
+/// whose path is not the Socket.IO path; it answers 404 itself for paths it
+/// does not know.
+pub type Routes = Arc<dyn Fn(http::Request<Incoming>) -> RouteFuture + Send + Sync>;
+
+/// How long shutdown waits for connections and sessions to finish after
+/// every session was told to close.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// How long a client may take to send the request headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn engine_sid() -> String {
+    crate::engine::sid::generate()
+}
+
+/// Serves Engine.IO on `listener` until `shutdown` resolves, then stops
+/// accepting, closes every session with [`CloseReason::Shutdown`] (each
+/// client gets `1`), lets connections finish, and waits (bounded) for every
+/// session's `on_close`.
+pub async fn serve<B: Backend>(
+    listener: TcpListener,
+    cfg: Arc<ServerConfig>,
+    backend: Arc<B>,
+    routes: Option<Routes>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let ctx = Arc::new(Context::new(cfg, backend));
+    let conns = TaskTracker::new();
+    let stop_conns = CancellationToken::new();
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(listen.addr = %addr, path = %ctx.cfg.path, "listening");
+    }
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    accept_error(e).await;
+                    continue;
+                }
+            },
+        };
+        let span = tracing::debug_span!("conn", peer.addr = %peer, tls = false);
+        let conn = serve_conn(
+            ctx.clone(),
+            routes.clone(),
+            stream,
+            peer,
+            stop_conns.clone(),
+        );
+        conns.spawn(conn.instrument(span));
+    }
+    drop(listener);
+    tracing::info!(sessions = ctx.registry.len(), "shutdown started");
+    ctx.begin_shutdown();
+    stop_conns.cancel();
+    conns.close();
+    ctx.tracker.close();
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        ctx.tracker.wait().await;
+        conns.wait().await;
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("shutdown grace period over; abandoning remaining connections");
+    }
+    tracing::info!("shutdown finished");
+}
+
+/// Errors from `accept`: per-connection ones are skipped; others (such as
+/// running out of file descriptors) back off briefly so the loop does not spin.
+async fn accept_error(e: std::io::Error) {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        ConnectionAborted | ConnectionReset | ConnectionRefused | Interrupted => {
+            tracing::debug!(error = %e, "accept failed");
+        }
+        _ => {
+            tracing::error!(error = %e, "accept failed; backing off");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+async fn serve_conn<B: Backend>(
+    ctx: Arc<Context<B>>,
+    routes: Option<Routes>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    stop: CancellationToken,
+) {
+    let _ = stream.set_nodelay(true);
+    let svc = service_fn(move |req| {
+        let ctx = ctx.clone();
+        let routes = routes.clone();
+        async move { Ok::<_, Infallible>(router::route(&ctx, routes.as_ref(), req, peer).await) }
+    });
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let conn = builder
+        .serve_connection(TokioIo::new(stream), svc)
+        .with_upgrades();
+    let mut conn = std::pin::pin!(conn);
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = stop.cancelled() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+}

@@ -1,0 +1,115 @@
+//! Routing of one HTTP request: the Engine.IO path goes to the transports
+//! (after CORS and URL parsing), everything else to the mode's extra routes
+//! (or 404).
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http::{Method, StatusCode};
+use hyper::body::Incoming;
+
+use super::cors::{self, Cors};
+use super::errors::error_response;
+use super::request::RequestInfo;
+use super::{Routes, engine_sid};
+use crate::server::backend::{Backend, Handshake, TransportKind};
+use crate::transport::polling::{self, PollFormat};
+use crate::transport::{Body, Context, Error, Response, websocket};
+
+/// Handles one request.
+pub async fn route<B: Backend>(
+    ctx: &Arc<Context<B>>,
+    routes: Option<&Routes>,
+    req: http::Request<Incoming>,
+    remote: SocketAddr,
+) -> Response {
+    if !is_engine_path(&ctx.cfg.path, req.uri().path()) {
+        return match routes {
+            Some(routes) => routes(req).await,
+            None => not_found(),
+        };
+    }
+    let cors = cors::check(&ctx.cfg.cors_origins, req.headers());
+    let mut resp = if cors == Cors::Denied {
+        tracing::debug!(origin = ?req.headers().get(http::header::ORIGIN), "origin refused");
+        error_response(&Error::Forbidden)
+    } else if req.method() == Method::OPTIONS {
+        cors::preflight(req.headers(), &cors)
+    } else {
+        engine(ctx, req, remote)
+            .await
+            .unwrap_or_else(|e| error_response(&e))
+    };
+    if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
+        cors::apply(&mut resp, &cors);
+    }
+    resp
+}
+
+/// `/socket.io/` also matches `/socket.io` (clients differ on the slash).
+fn is_engine_path(configured: &str, path: &str) -> bool {
+    path == configured || path == configured.trim_end_matches('/')
+}
+
+async fn engine<B: Backend>(
+    ctx: &Arc<Context<B>>,
+    req: http::Request<Incoming>,
+    remote: SocketAddr,
+) -> Result<Response, Error> {
+    let info = RequestInfo::parse(req.uri().query())?;
+    let fmt = PollFormat {
+        b64: info.b64,
+        jsonp: info.jsonp,
+    };
+    let method = req.method().clone();
+    match (info.transport, info.sid.clone(), method) {
+        (TransportKind::Polling, None, Method::GET) => {
+            let hs = handshake(info, &req, remote);
+            polling::handshake(ctx, hs, fmt).await
+        }
+        (TransportKind::Polling, None, _) => Err(Error::BadHandshakeMethod),
+        (TransportKind::Polling, Some(sid), Method::GET) => polling::get(ctx, &sid, fmt).await,
+        (TransportKind::Polling, Some(sid), Method::POST) => {
+            polling::post(ctx, &sid, fmt, req).await
+        }
+        (TransportKind::WebSocket, None, Method::GET) => {
+            let hs = handshake(info, &req, remote);
+            websocket::handshake(ctx, hs, req).await
+        }
+        (TransportKind::WebSocket, None, _) => Err(Error::BadHandshakeMethod),
+        (TransportKind::WebSocket, Some(sid), Method::GET) => {
+            websocket::upgrade(ctx, &sid, req).await
+        }
+        _ => Err(Error::BadRequest),
+    }
+}
+
+fn handshake<T>(info: RequestInfo, req: &http::Request<T>, remote: SocketAddr) -> Handshake {
+    Handshake {
+        sid: engine_sid(),
+        eio: info.eio,
+        transport: info.transport,
+        query: info.query,
+        headers: req.headers().clone(),
+        remote,
+        secure: false,
+    }
+}
+
+fn not_found() -> Response {
+    let mut resp = http::Response::new(Body::default());
+    *resp.status_mut() = StatusCode::NOT_FOUND;
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_path_matches_with_or_without_slash() {
+        assert!(is_engine_path("/socket.io/", "/socket.io/"));
+        assert!(is_engine_path("/socket.io/", "/socket.io"));
+        assert!(!is_engine_path("/socket.io/", "/api/v1/push"));
+        assert!(!is_engine_path("/socket.io/", "/socket.io/x"));
+    }
+}
