@@ -28,6 +28,13 @@
 pub mod protocol;
 pub mod server;
 pub mod config;
+pub mod app;
+pub mod cli;
+pub mod error;
+pub mod telemetry;
+
+pub use app::run;
+pub use error::Error;
 pub mod engine;
 pub mod transport;
 pub mod proxy;

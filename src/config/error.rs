@@ -86,7 +86,7 @@ impl fmt::Display for Location {
             } => write!(f, "{origin}:{line}"),
             Location::File { origin, line: None } => write!(f, "{origin}"),
             Location::Flag(flag) => write!(f, "command line {flag}"),
-            Location::Defaults => write!(f, "built-in defaults"),
+            Location::Defaults => write!(f, "command line"),
         }
     }
 }
@@ -143,7 +143,9 @@ pub(crate) fn from_toml(err: &toml::de::Error, text: &str, origin: &str) -> Conf
 }
 
 /// The line of the key (or array element) named by a dotted `field` path
-/// such as `proxy.flavor` or `proxy.upstreams[1]`, when the text has it.
+/// such as `proxy.flavor` or `proxy.upstreams[1]`. When the key itself is
+/// absent, the line of its nearest present parent (e.g. the `[proxy]`
+/// header); `None` when not even the top-level key is in the text.
 pub fn line_of_field(text: &str, field: &str) -> Option<usize> {
     let root = DeTable::parse(text).ok()?;
     let mut table: &DeTable<'_> = root.get_ref();
@@ -151,7 +153,9 @@ pub fn line_of_field(text: &str, field: &str) -> Option<usize> {
     let mut parts = field.split('.').peekable();
     while let Some(part) = parts.next() {
         let (key, index) = split_index(part);
-        let (k, v) = table.iter().find(|(k, _)| k.get_ref() == key)?;
+        let Some((k, v)) = table.iter().find(|(k, _)| k.get_ref() == key) else {
+            break;
+        };
         span = Some(k.span());
         let mut value = v;
         if let Some(i) = index {
@@ -204,7 +208,8 @@ mod tests {
         assert_eq!(line_of_field(text, "server.listen"), Some(2));
         assert_eq!(line_of_field(text, "proxy.upstreams"), Some(5));
         assert_eq!(line_of_field(text, "proxy.upstreams[1]"), Some(7));
-        assert_eq!(line_of_field(text, "proxy.flavor"), None);
+        assert_eq!(line_of_field(text, "proxy.flavor"), Some(4));
+        assert_eq!(line_of_field(text, "log.level"), None);
     }
 
     #[test]

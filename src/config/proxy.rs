@@ -31,8 +31,9 @@ pub struct ProxyConfig {
     /// Relay plain Engine.IO on this path (e.g. `/engine.io/`) to the same
     /// path upstream, without Socket.IO parsing. Default none.
     pub raw_engineio_path: Option<String>,
-    /// Drop (and log) client packets for a namespace whose CONNECT has not
-    /// been answered once `max_pending_packets` are held. Default true.
+    /// What to do with client packets for a namespace whose CONNECT is still
+    /// pending once `max_pending_packets` are held: true drops (and logs) the
+    /// excess, false closes the client session. Default true.
     pub drop_pre_connect_packets: bool,
     /// Client packets held per session while a CONNECT is pending. Default 64.
     pub max_pending_packets: usize,

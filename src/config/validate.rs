@@ -136,8 +136,10 @@ mod tests {
 
     #[test]
     fn log_level_accepts_filters_and_rejects_garbage() {
-        let mut l = LogConfig::default();
-        l.level = "siogate=debug,hyper=warn".into();
+        let mut l = LogConfig {
+            level: "siogate=debug,hyper=warn".into(),
+            ..Default::default()
+        };
         assert_eq!(log(&l), Ok(()));
         l.level = "very=loud=please".into();
         assert_eq!(log(&l).unwrap_err().field, "log.level");

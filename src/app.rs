@@ -1,0 +1,195 @@
+//! Startup of a validated configuration: bind the listener, announce where
+//! siogate listens (and, in standalone mode, how to push), then hand the
+//! listener to the mode's backend. `main` and integration tests both call
+//! [`run`]; tests pass their own shutdown future, `main` passes
+//! [`shutdown_signal`].
+use std::future::Future;
+use std::io::Write as _;
+use std::net::SocketAddr;
+
+use tokio::net::{TcpListener, TcpSocket};
+
+use crate::config::{Config, Mode, ServerConfig};
+use crate::error::Error;
+
+/// Runs `mode` with `config` until `shutdown` completes (or an error).
+pub async fn run(
+    mode: Mode,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let listener = bind(&config.server)?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%mode, listen.addr = %addr, path = %config.server.path, "listening");
+    // A plain line as well, so the address (and a generated token) reach the
+    // operator whatever the log filter says.
+    let _ = writeln!(std::io::stderr(), "{}", banner(mode, &config, addr));
+
+    // Where each mode's backend is wired: the lead replaces these arms with
+    // `server::serve(listener, config, backend, shutdown).await`.
+    match mode {
+        Mode::Standalone => {
+            drop((listener, shutdown));
+            Err(Error::NotImplemented(mode))
+        }
+        Mode::Proxy => {
+            drop((listener, shutdown));
+            Err(Error::NotImplemented(mode))
+        }
+    }
+}
+
+/// Binds `server.listen` with `server.backlog` (tokio's default of 128
+/// overflows under connection bursts) and `SO_REUSEADDR`, so a restart does
+/// not wait for old connections in TIME_WAIT.
+pub fn bind(server: &ServerConfig) -> Result<TcpListener, Error> {
+    let bind_err = |source| Error::Bind {
+        addr: server.listen.clone(),
+        source,
+    };
+    let addr: SocketAddr = server.listen.parse().map_err(|_| {
+        bind_err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not an IP:PORT address",
+        ))
+    })?;
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(bind_err)?;
+    socket.set_reuseaddr(true).map_err(bind_err)?;
+    socket.bind(addr).map_err(bind_err)?;
+    socket.listen(server.backlog).map_err(bind_err)
+}
+
+/// The startup lines printed to stderr: where siogate listens and, in
+/// standalone mode, a push example. A generated API token is shown (the
+/// operator has no other way to learn it); a configured one is not.
+pub fn banner(mode: Mode, config: &Config, addr: SocketAddr) -> String {
+    let mut out = format!(
+        "siogate {mode} listening on http://{addr} (Socket.IO path {})",
+        config.server.path
+    );
+    match mode {
+        Mode::Standalone => {
+            let s = &config.standalone;
+            let api_addr = s
+                .api_listen
+                .as_deref()
+                .map_or_else(|| addr.to_string(), str::to_string);
+            let token = match &s.api_token {
+                Some(t) if t.is_generated() => {
+                    out.push_str(&format!("\npush API token (generated): {}", t.expose()));
+                    t.expose()
+                }
+                _ => "<token>",
+            };
+            out.push_str(&format!(
+                "\npush example: curl -H \"Authorization: Bearer {token}\" -d '{{\"event\":\"news\",\"args\":[\"hi\"]}}' http://{api_addr}{}emit",
+                s.api_prefix
+            ));
+        }
+        Mode::Proxy => {
+            let p = &config.proxy;
+            let ups: Vec<String> = p.upstreams.iter().map(ToString::to_string).collect();
+            let flavor = p.flavor.map_or("?", |f| f.as_str());
+            out.push_str(&format!(
+                "\nupstreams ({flavor}, {}): {}",
+                p.balance,
+                ups.join(", ")
+            ));
+        }
+    }
+    out
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!(signal = "SIGINT", "shutdown requested"),
+        () = terminate => tracing::info!(signal = "SIGTERM", "shutdown requested"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    fn addr() -> SocketAddr {
+        "127.0.0.1:3000".parse().expect("literal address")
+    }
+
+    #[test]
+    fn standalone_banner_shows_generated_token_and_push_example() {
+        let mut c = Config::default();
+        c.standalone.api_token = Some(Secret::generate());
+        let token = c
+            .standalone
+            .api_token
+            .as_ref()
+            .map(|t| t.expose().to_string())
+            .unwrap_or_default();
+        let b = banner(Mode::Standalone, &c, addr());
+        assert!(b.starts_with(
+            "siogate standalone listening on http://127.0.0.1:3000 (Socket.IO path /socket.io/)"
+        ));
+        assert!(b.contains(&format!(
+            "curl -H \"Authorization: Bearer {token}\" -d '{{\"event\":\"news\",\"args\":[\"hi\"]}}' http://127.0.0.1:3000/api/v1/emit"
+        )), "{b}");
+    }
+
+    #[test]
+    fn configured_token_is_not_printed() {
+        let mut c = Config::default();
+        c.standalone.api_token = Some(Secret::new("s3cret"));
+        c.standalone.api_listen = Some("127.0.0.1:9000".into());
+        let b = banner(Mode::Standalone, &c, addr());
+        assert!(!b.contains("s3cret"), "{b}");
+        assert!(
+            b.contains("Bearer <token>") && b.contains("http://127.0.0.1:9000/api/v1/emit"),
+            "{b}"
+        );
+    }
+
+    #[tokio::test]
+    async fn bind_uses_the_configured_address_and_reports_failures() {
+        let mut s = ServerConfig {
+            listen: "127.0.0.1:0".into(),
+            ..Default::default()
+        };
+        let l = bind(&s).expect("bind loopback");
+        let taken = l.local_addr().expect("local addr");
+        assert_ne!(taken.port(), 0);
+        s.listen = "203.0.113.1:1".into(); // TEST-NET-3: not a local address
+        let err = bind(&s).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("cannot listen on 203.0.113.1:1"),
+            "{err}"
+        );
+    }
+}

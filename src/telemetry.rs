@@ -1,0 +1,69 @@
+//! Logging setup: a tracing-subscriber `fmt` layer, human-readable by
+//! default or JSON lines, filtered by `RUST_LOG` or the configured level.
+//! Logs go to stderr; stdout is left for command output.
+use std::io::IsTerminal as _;
+
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{LogConfig, LogFormat};
+
+/// Why logging could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    /// The level/filter string does not parse.
+    #[error("invalid log filter {filter:?}: {reason}")]
+    Filter {
+        /// The filter as given.
+        filter: String,
+        /// The parser's message.
+        reason: String,
+    },
+    /// A global subscriber was already installed.
+    #[error("a tracing subscriber is already installed")]
+    AlreadySet,
+}
+
+/// Installs the global subscriber. `rust_log` (the `RUST_LOG` value, when
+/// the caller wants it to apply) overrides `log.level`.
+pub fn init(log: &LogConfig, rust_log: Option<&str>) -> Result<(), TelemetryError> {
+    let directives = rust_log
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or(&log.level);
+    let filter = EnvFilter::builder()
+        .parse(directives)
+        .map_err(|e| TelemetryError::Filter {
+            filter: directives.to_string(),
+            reason: e.to_string(),
+        })?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none());
+    let result = match log.format {
+        LogFormat::Human => builder.with_target(false).try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    result.map_err(|_| TelemetryError::AlreadySet)
+}
+
+/// The span of one accepted connection; spawned work inherits it.
+pub fn conn_span(peer: std::net::SocketAddr) -> tracing::Span {
+    tracing::debug_span!("conn", peer.addr = %peer)
+}
+
+/// The span of one Engine.IO session. `sid` is recorded once known.
+pub fn session_span(transport: &'static str, eio: u8) -> tracing::Span {
+    tracing::debug_span!("session", sid = tracing::field::Empty, transport, eio)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_rust_log_is_an_error_not_a_panic() {
+        let log = LogConfig::default();
+        let err = init(&log, Some("a=b=c")).unwrap_err();
+        assert!(matches!(err, TelemetryError::Filter { .. }), "{err}");
+    }
+}

@@ -1,0 +1,222 @@
+//! The command line, two ways: `siogate::cli::load` in-process (flags over
+//! the file, generated tokens, where errors point), and the built binary
+//! (exit codes and stderr for bad flags and bad files, `check-config`).
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use siogate::cli::load;
+use siogate::config::{Balance, ConfigError, LogFormat, Mode, UpstreamFlavor};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn siogate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_siogate"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run the siogate binary")
+}
+
+fn temp_toml(text: &str) -> (tempfile::NamedTempFile, String) {
+    let mut f = tempfile::Builder::new()
+        .suffix(".toml")
+        .tempfile()
+        .expect("temp file");
+    f.write_all(text.as_bytes()).expect("write temp file");
+    let path = f.path().display().to_string();
+    (f, path)
+}
+
+#[test]
+fn standalone_without_flags_uses_defaults_and_generates_a_token() {
+    let (mode, c) = load(["siogate", "standalone"]).expect("defaults are valid");
+    assert_eq!(mode, Mode::Standalone);
+    assert_eq!(c.server.listen, "127.0.0.1:3000");
+    let token = c.standalone.api_token.expect("a token is generated");
+    assert!(token.is_generated());
+    assert_eq!(token.expose().len(), 32);
+}
+
+#[test]
+fn flags_override_the_config_file() {
+    let (_f, path) = temp_toml(
+        "[server]\nlisten = \"127.0.0.1:4000\"\nping_interval_ms = 1000\n\
+         [standalone]\napi_token = \"from-file\"\nnamespaces = [\"/a\"]\n[log]\nformat = \"json\"\n",
+    );
+    let (_, c) = load([
+        "siogate",
+        "standalone",
+        "--config",
+        &path,
+        "--listen",
+        "127.0.0.1:5000",
+        "--api-token",
+        "from-flag",
+        "--namespace",
+        "/b",
+        "--namespace",
+        "/c",
+        "--require-token",
+        "--jwt-secret",
+        "k",
+        "--max-payload",
+        "42",
+    ])
+    .expect("valid");
+    assert_eq!(c.server.listen, "127.0.0.1:5000");
+    assert_eq!(
+        c.server.ping_interval_ms, 1000,
+        "file value kept when no flag"
+    );
+    assert_eq!(c.server.max_payload_bytes, 42);
+    let token = c.standalone.api_token.expect("token");
+    assert_eq!(token.expose(), "from-flag");
+    assert!(!token.is_generated());
+    assert_eq!(c.standalone.namespaces, ["/b", "/c"]);
+    assert!(c.standalone.jwt.required);
+    assert_eq!(c.log.format, LogFormat::Json);
+}
+
+#[test]
+fn proxy_flags_build_a_complete_proxy_config() {
+    let (mode, c) = load([
+        "siogate",
+        "proxy",
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        "ws://10.0.0.5:8000",
+        "--upstream",
+        "wss://gw.example:8443/push/",
+        "--flavor",
+        "go-legacy",
+        "--balance",
+        "hash-header:X-User",
+        "--raw-engineio-path",
+        "/engine.io/",
+        "--ping-timeout",
+        "5000",
+    ])
+    .expect("valid");
+    assert_eq!(mode, Mode::Proxy);
+    assert_eq!(c.proxy.flavor, Some(UpstreamFlavor::GoLegacy));
+    let ups: Vec<String> = c.proxy.upstreams.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        ups,
+        [
+            "ws://10.0.0.5:8000/socket.io/",
+            "wss://gw.example:8443/push/"
+        ]
+    );
+    assert_eq!(c.proxy.balance, Balance::HashHeader("x-user".into()));
+    assert_eq!(c.server.ping_timeout_ms, 5000);
+    assert!(
+        c.standalone.api_token.is_none(),
+        "no token is generated in proxy mode"
+    );
+}
+
+#[test]
+fn proxy_without_upstream_is_refused() {
+    let err = load(["siogate", "proxy", "--flavor", "v4"]).unwrap_err();
+    assert!(err.to_string().contains("proxy.upstreams"), "{err}");
+}
+
+#[test]
+fn a_bad_flag_value_is_blamed_on_the_flag() {
+    let err = load(["siogate", "standalone", "--ping-interval", "0"]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "command line --ping-interval: `server.ping_interval_ms`: must be greater than 0"
+    );
+}
+
+#[test]
+fn a_bad_file_value_is_blamed_on_its_line() {
+    let (_f, path) = temp_toml("[server]\n\nlisten = \"nowhere\"\n");
+    let err = load(["siogate", "standalone", "--config", &path]).unwrap_err();
+    assert_eq!(err.line(), Some(3), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{path}:3: `server.listen`")),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_file_for_the_other_mode_is_refused() {
+    let file = root().join("config/proxy.toml");
+    let err = load([
+        "siogate",
+        "standalone",
+        "--config",
+        file.to_str().expect("utf-8"),
+    ])
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("this file is for proxy mode"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_flag_is_a_usage_error() {
+    let err = load(["siogate", "standalone", "--no-such-flag"]).unwrap_err();
+    assert!(matches!(err, ConfigError::Usage(_)), "{err:?}");
+}
+
+#[test]
+fn binary_exits_2_on_an_unknown_flag() {
+    let out = siogate(&["standalone", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--no-such-flag"), "{stderr}");
+}
+
+#[test]
+fn binary_exits_2_naming_file_and_line_for_an_invalid_config() {
+    let file: PathBuf = root().join("tests/fixtures/config/invalid/unknown_key.toml");
+    let path = file.to_str().expect("utf-8 path");
+    for args in [
+        vec!["standalone", "--config", path],
+        vec!["check-config", path],
+    ] {
+        let out = siogate(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("{path}:5:")), "{args:?}: {stderr}");
+        assert!(stderr.contains("listne"), "{stderr}");
+    }
+}
+
+#[test]
+fn binary_check_config_accepts_every_example() {
+    let dir = root().join("config");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("config dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let out = siogate(&["check-config", path.to_str().expect("utf-8 path")]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{}: {stderr}", path.display());
+        assert!(String::from_utf8_lossy(&out.stdout).contains(": ok"));
+        checked += 1;
+    }
+    assert!(checked >= 2);
+}
+
+#[test]
+fn binary_reports_an_unreadable_config_file() {
+    let out = siogate(&["check-config", "/nonexistent/siogate.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("/nonexistent/siogate.toml: cannot read config file"),
+        "{stderr}"
+    );
+}
