@@ -82,11 +82,15 @@ mod wire;
 #[cfg(test)]
 mod harness;
 #[cfg(test)]
+mod lifecycle;
+#[cfg(test)]
 mod matrix;
 #[cfg(test)]
 mod props;
 #[cfg(test)]
 mod vectors;
+#[cfg(test)]
+mod vectors_sio5;
 
 pub use action::{Action, LegId, reason};
 pub use flavor::{Flavor, UnknownFlavor};

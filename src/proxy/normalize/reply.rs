@@ -172,10 +172,10 @@ impl Normalizer {
         let nsp = self.nsps.remove(i);
         if self.flavor.one_leg_per_namespace() {
             self.close_leg(nsp.leg, out);
-        } else if nsp.path == "/" {
-            if let Some(l) = self.legs.iter_mut().find(|l| l.id == nsp.leg) {
-                l.root_ready = false;
-            }
+        } else if nsp.path == "/"
+            && let Some(l) = self.legs.iter_mut().find(|l| l.id == nsp.leg)
+        {
+            l.root_ready = false;
         }
     }
 
