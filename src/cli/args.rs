@@ -46,11 +46,11 @@ pub struct CommonArgs {
     /// Time a client has to connect to a namespace, in ms. Default 45000.
     #[arg(long, value_name = "MS")]
     pub connect_timeout: Option<u64>,
-    /// Log format.
+    /// Log format. Default human.
     #[arg(long, value_name = "FORMAT",
           value_parser = PossibleValuesParser::new(["human", "json"]).try_map(|s| s.parse::<LogFormat>()))]
     pub log_format: Option<LogFormat>,
-    /// Log level or filter (e.g. debug, siogate=trace); beats RUST_LOG.
+    /// Log level or filter (e.g. debug, siogate=trace); beats RUST_LOG. Default info.
     #[arg(long, value_name = "LEVEL")]
     pub log_level: Option<String>,
 }
