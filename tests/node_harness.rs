@@ -7,7 +7,9 @@
 
 mod common;
 
-use common::node::{Client, ClientOpts, STEP, Transports, Upstream, UpstreamOpts, bin, unbin};
+use common::node::{
+    Client, ClientOpts, STEP, Transports, Upstream, UpstreamOpts, bin, self_signed_cert, unbin,
+};
 use serde_json::json;
 
 /// Every client/server pairing of the same major, with both transport setups.
@@ -294,4 +296,35 @@ async fn peers_exit_when_stdin_closes() {
     assert!(client.proc.wait_exit(STEP).await.success());
     up.proc.close_stdin();
     assert!(up.proc.wait_exit(STEP).await.success());
+}
+
+#[tokio::test]
+async fn tls_upstream_serves_https_and_wss_to_clients_that_trust_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (cert, key) = self_signed_cert(dir.path()).await;
+    for (version, t) in MATRIX {
+        let ctx = format!("v{version} {t:?}");
+        let tls = Some((cert.clone(), key.clone()));
+        let up = Upstream::start_with(UpstreamOpts {
+            version,
+            tls,
+            ..Default::default()
+        })
+        .await;
+        assert!(up.url().starts_with("https://"), "{ctx}");
+
+        // Without --insecure the self-signed certificate is refused: TLS is really on.
+        let strict = ClientOpts::new(version, up.url())
+            .transports(t)
+            .no_reconnect();
+        let mut refused = Client::spawn(&strict);
+        refused.proc.wait_ev("connect_error", STEP).await;
+
+        let (mut client, _) = Client::connect(&strict.insecure()).await;
+        assert_eq!(
+            client.emit_ack("echo", json!(["tls"])).await,
+            vec![json!("tls")],
+            "{ctx}"
+        );
+    }
 }

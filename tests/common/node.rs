@@ -298,5 +298,38 @@ pub async fn http_get(port: u16, path_and_query: &str) -> (u16, Value) {
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
+/// Writes a self-signed certificate for `127.0.0.1`/`localhost` (P-256, via the `openssl` CLI,
+/// which the base image ships) into `dir`; returns `(cert.pem, key.pem)`.
+pub async fn self_signed_cert(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let run = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .kill_on_drop(true)
+        .output();
+    match timeout(STEP, run).await {
+        Ok(Ok(out)) if out.status.success() => (cert, key),
+        Ok(Ok(out)) => panic!(
+            "openssl req failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Ok(Err(e)) => panic!("running openssl (is it installed?): {e}"),
+        Err(_) => panic!("openssl req did not finish within {STEP:?}"),
+    }
+}
+
 mod peers;
 pub use peers::{Client, ClientOpts, Transports, Upstream, UpstreamOpts};
