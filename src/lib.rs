@@ -38,3 +38,4 @@ pub use error::Error;
 pub mod engine;
 pub mod transport;
 pub mod proxy;
+pub mod standalone;

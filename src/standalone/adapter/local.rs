@@ -1,0 +1,170 @@
+//! The single-node [`Adapter`]: per namespace, the sockets of this process
+//! and their [`RoomIndex`], behind one `std` lock each (never held across an
+//! `.await`; sends are non-blocking and happen after the lock is released).
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use super::{Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, SocketInfo};
+use crate::standalone::rooms::RoomIndex;
+use crate::standalone::socket::LocalSocket;
+
+#[derive(Default)]
+struct Nsp {
+    sockets: HashMap<Arc<str>, LocalSocket>,
+    rooms: RoomIndex,
+}
+
+/// In-memory adapter for a single node. Never fails.
+#[derive(Default)]
+pub struct LocalAdapter {
+    nsps: RwLock<HashMap<Arc<str>, Nsp>>,
+}
+
+impl LocalAdapter {
+    pub fn new() -> LocalAdapter {
+        LocalAdapter::default()
+    }
+
+    /// The sockets matching `opts` (cloned handles, lock released).
+    fn targets(&self, opts: &BroadcastOptions) -> Vec<LocalSocket> {
+        let nsps = self.nsps.read().unwrap_or_else(|e| e.into_inner());
+        let Some(nsp) = nsps.get(opts.nsp.as_str()) else {
+            return Vec::new();
+        };
+        nsp.rooms
+            .select(opts.selector())
+            .iter()
+            .filter_map(|id| nsp.sockets.get(id).cloned())
+            .collect()
+    }
+
+    /// Applies `f` to the room index of `opts.nsp` for each matching socket.
+    fn for_matching(&self, opts: &BroadcastOptions, f: impl Fn(&mut RoomIndex, &str)) -> usize {
+        let mut nsps = self.nsps.write().unwrap_or_else(|e| e.into_inner());
+        let Some(nsp) = nsps.get_mut(opts.nsp.as_str()) else {
+            return 0;
+        };
+        let ids = nsp.rooms.select(opts.selector());
+        for id in &ids {
+            f(&mut nsp.rooms, id);
+        }
+        ids.len()
+    }
+
+    fn insert(&self, socket: LocalSocket, rooms: Vec<String>) {
+        let mut nsps = self.nsps.write().unwrap_or_else(|e| e.into_inner());
+        let nsp = nsps.entry(socket.nsp.clone()).or_default();
+        nsp.rooms.add_socket(socket.id.clone());
+        for room in &rooms {
+            nsp.rooms.join(&socket.id, room);
+        }
+        nsp.sockets.insert(socket.id.clone(), socket);
+    }
+
+    fn remove(&self, nsp: &str, sid: &str) -> Option<LocalSocket> {
+        let mut nsps = self.nsps.write().unwrap_or_else(|e| e.into_inner());
+        let state = nsps.get_mut(nsp)?;
+        state.rooms.remove_socket(sid);
+        let socket = state.sockets.remove(sid);
+        if state.sockets.is_empty() {
+            nsps.remove(nsp);
+        }
+        socket
+    }
+
+    fn list(&self, opts: &BroadcastOptions) -> Vec<SocketInfo> {
+        let nsps = self.nsps.read().unwrap_or_else(|e| e.into_inner());
+        let Some(nsp) = nsps.get(opts.nsp.as_str()) else {
+            return Vec::new();
+        };
+        let mut out: Vec<SocketInfo> = nsp
+            .rooms
+            .select(opts.selector())
+            .iter()
+            .map(|id| SocketInfo {
+                id: id.to_string(),
+                rooms: nsp.rooms.rooms_of(id),
+            })
+            .collect();
+        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
+    fn room_sizes(&self, nsp: &str) -> BTreeMap<String, usize> {
+        let nsps = self.nsps.read().unwrap_or_else(|e| e.into_inner());
+        nsps.get(nsp)
+            .map(|n| n.rooms.room_sizes())
+            .unwrap_or_default()
+    }
+}
+
+impl Adapter for LocalAdapter {
+    fn add_socket(&self, socket: LocalSocket, rooms: Vec<String>) -> AdapterFuture<'_, ()> {
+        Box::pin(async move {
+            self.insert(socket, rooms);
+            Ok(())
+        })
+    }
+
+    fn del_socket(&self, nsp: Arc<str>, sid: Arc<str>) -> AdapterFuture<'_, ()> {
+        Box::pin(async move {
+            self.remove(&nsp, &sid);
+            Ok(())
+        })
+    }
+
+    fn broadcast(
+        &self,
+        opts: BroadcastOptions,
+        packet: BroadcastPacket,
+    ) -> AdapterFuture<'_, usize> {
+        Box::pin(async move {
+            let targets = self.targets(&opts);
+            Ok(targets.iter().filter(|socket| socket.send(&packet)).count())
+        })
+    }
+
+    fn add_rooms(&self, opts: BroadcastOptions, rooms: Vec<String>) -> AdapterFuture<'_, usize> {
+        Box::pin(async move {
+            Ok(self.for_matching(&opts, |idx, id| {
+                for room in &rooms {
+                    idx.join(id, room);
+                }
+            }))
+        })
+    }
+
+    fn del_rooms(&self, opts: BroadcastOptions, rooms: Vec<String>) -> AdapterFuture<'_, usize> {
+        Box::pin(async move {
+            Ok(self.for_matching(&opts, |idx, id| {
+                for room in &rooms {
+                    idx.leave(id, room);
+                }
+            }))
+        })
+    }
+
+    fn disconnect_sockets(
+        &self,
+        opts: BroadcastOptions,
+        close_session: bool,
+    ) -> AdapterFuture<'_, usize> {
+        Box::pin(async move {
+            let targets = self.targets(&opts);
+            for socket in &targets {
+                // Remove first so no broadcast reaches it after its `41`.
+                self.remove(&socket.nsp, &socket.id);
+                socket.kick(close_session);
+            }
+            Ok(targets.len())
+        })
+    }
+
+    fn fetch_sockets(&self, opts: BroadcastOptions) -> AdapterFuture<'_, Vec<SocketInfo>> {
+        Box::pin(async move { Ok(self.list(&opts)) })
+    }
+
+    fn rooms(&self, nsp: String) -> AdapterFuture<'_, BTreeMap<String, usize>> {
+        Box::pin(async move { Ok(self.room_sizes(&nsp)) })
+    }
+}
