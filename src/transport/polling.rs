@@ -23,7 +23,8 @@ pub const MAX_PACKETS_PER_POST: usize = 4096;
 
 /// How long a closed polling session waits for the client's next GET to
 /// tell it goodbye (`1`) before it is forgotten (then `Session ID unknown`).
-const GOODBYE_LINGER_MAX: Duration = Duration::from_secs(5);
+/// Skipped during shutdown.
+const GOODBYE_LINGER: Duration = Duration::from_secs(5);
 
 /// Response format options of a polling request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -270,9 +271,11 @@ async fn drive<B: Backend>(ctx: Arc<Context<B>>, conn: Arc<Conn<B>>) {
         }
     }
     conn.finish(&ctx).await;
-    if session.transport() != TransportState::WebSocket && wants_goodbye(session) {
-        let linger = Duration::from_millis(ctx.cfg.ping_timeout_ms).min(GOODBYE_LINGER_MAX);
-        let _ = tokio::time::timeout(linger, session.wait_goodbye()).await;
+    if session.transport() != TransportState::WebSocket
+        && wants_goodbye(session)
+        && !ctx.is_shutting_down()
+    {
+        let _ = tokio::time::timeout(GOODBYE_LINGER, session.wait_goodbye()).await;
     }
     ctx.registry.remove(session.sid(), &conn);
 }
