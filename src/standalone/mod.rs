@@ -12,11 +12,15 @@
 //! - [`events`]: client events: built-in join/leave, the rest to the webhook.
 //! - [`webhook`]: the HTTP client for the backend webhook.
 //! - [`codec`]: outbound packets from JSON, `{"$bin":…}` ↔ attachments.
-//! - [`push_api`]: the HTTP API (emit, rooms, disconnect, listings).
+//! - [`push_api`]: the HTTP API (emit, rooms, disconnect, listings);
+//!   [`api_server`] serves it on the main listener or its own address.
+//! - `config`: [`Options::from_config`], the config → options mapping.
 pub mod adapter;
+pub mod api_server;
 pub mod auth;
 pub mod backend;
 pub mod codec;
+mod config;
 pub mod events;
 pub mod namespace;
 pub mod push_api;
@@ -171,6 +175,11 @@ impl Standalone {
         PushApi {
             hub: self.hub.clone(),
         }
+    }
+
+    /// The push API as extra routes of the server core's listener.
+    pub fn routes(&self) -> crate::server::Routes {
+        api_server::routes(self.push_api())
     }
 
     /// The adapter every operation goes through.

@@ -297,3 +297,8 @@ pub fn too_large() -> Response<Bytes> {
         &json!({ "error": "body too large" }),
     )
 }
+
+/// A 400 reply with `reason`.
+pub fn bad_request(reason: &str) -> Response<Bytes> {
+    error_response(ApiError::BadRequest(reason.to_string()))
+}
