@@ -24,6 +24,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod app;
+pub mod client;
 mod engine;
 mod legacy;
 mod log;
@@ -31,6 +32,7 @@ mod modern;
 pub(crate) mod polling;
 mod server;
 mod socket;
+pub mod transcript;
 mod websocket;
 
 pub use log::LogEntry;
