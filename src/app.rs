@@ -7,7 +7,7 @@ use std::future::Future;
 use std::io::Write as _;
 use std::net::SocketAddr;
 
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::net::TcpListener;
 
 use crate::config::{Config, Mode, ServerConfig};
 use crate::error::Error;
@@ -20,7 +20,7 @@ pub async fn run(
 ) -> Result<(), Error> {
     let listener = bind(&config.server)?;
     let addr = listener.local_addr()?;
-    tracing::info!(%mode, listen.addr = %addr, path = %config.server.path, "listening");
+    tracing::info!(%mode, listen.addr = %addr, path = %config.server.path, "siogate starting");
     // A plain line as well, so the address (and a generated token) reach the
     // operator whatever the log filter says.
     let _ = writeln!(std::io::stderr(), "{}", banner(mode, &config, addr));
@@ -39,9 +39,8 @@ pub async fn run(
     }
 }
 
-/// Binds `server.listen` with `server.backlog` (tokio's default of 128
-/// overflows under connection bursts) and `SO_REUSEADDR`, so a restart does
-/// not wait for old connections in TIME_WAIT.
+/// Binds `server.listen` through [`crate::server::listener::bind`]
+/// (`SO_REUSEADDR`, a backlog of at least 1024); errors name the address.
 pub fn bind(server: &ServerConfig) -> Result<TcpListener, Error> {
     let bind_err = |source| Error::Bind {
         addr: server.listen.clone(),
@@ -53,15 +52,7 @@ pub fn bind(server: &ServerConfig) -> Result<TcpListener, Error> {
             "not an IP:PORT address",
         ))
     })?;
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()
-    } else {
-        TcpSocket::new_v6()
-    }
-    .map_err(bind_err)?;
-    socket.set_reuseaddr(true).map_err(bind_err)?;
-    socket.bind(addr).map_err(bind_err)?;
-    socket.listen(server.backlog).map_err(bind_err)
+    crate::server::listener::bind(addr, server.backlog).map_err(bind_err)
 }
 
 /// The startup lines printed to stderr: where siogate listens and, in
