@@ -25,8 +25,10 @@ pub async fn run(
     // operator whatever the log filter says.
     let _ = writeln!(std::io::stderr(), "{}", banner(mode, &config, addr));
 
-    // Where each mode's backend is wired: the lead replaces these arms with
-    // `server::serve(listener, config, backend, shutdown).await`.
+    // WIRING POINT: each arm builds its mode's `server::Backend` (plus the
+    // push API routes in standalone mode) and replaces the error with
+    // `server::serve(listener, Arc::new(config.server), backend, routes,
+    // shutdown).await; Ok(())`.
     match mode {
         Mode::Standalone => {
             drop((listener, shutdown));
