@@ -3,6 +3,8 @@
 //! [`Client`] feeds client packets in as the server core would.
 #![allow(dead_code)]
 
+pub mod net;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,0 +1,196 @@
+//! Real-socket helpers: a standalone gateway served by the server core on
+//! 127.0.0.1:0 (push API on the same listener), a raw WebSocket client and a
+//! one-shot HTTP client. Every wait is bounded by [`STEP`].
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use siogate::config::ServerConfig;
+use siogate::standalone::Standalone;
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{WebSocketStream, client_async};
+
+use super::API_TOKEN;
+
+pub const STEP: Duration = Duration::from_secs(5);
+
+pub async fn within<T>(f: impl Future<Output = T>) -> T {
+    tokio::time::timeout(STEP, f).await.expect("step timed out")
+}
+
+/// A running gateway; shuts down when dropped.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub gw: Standalone,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    pub async fn start(gw: Standalone) -> Server {
+        Server::start_with(gw, ServerConfig::default()).await
+    }
+
+    pub async fn start_with(gw: Standalone, cfg: ServerConfig) -> Server {
+        let listener =
+            siogate::server::listener::bind("127.0.0.1:0".parse().unwrap(), 1024).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(siogate::server::serve(
+            listener,
+            Arc::new(cfg),
+            Arc::new(gw.backend()),
+            Some(gw.routes()),
+            async {
+                let _ = rx.await;
+            },
+        ));
+        Server {
+            addr,
+            gw,
+            stop: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            within(h).await.unwrap();
+        }
+    }
+
+    /// A push API call over HTTP with the test token.
+    pub async fn api(&self, method: &str, route: &str, body: &str) -> (u16, Value) {
+        let auth = format!("Bearer {API_TOKEN}");
+        let (status, body) = http(
+            self.addr,
+            method,
+            &format!("/api/v1/{route}"),
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            body,
+        )
+        .await;
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection.
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    pq: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Bytes) {
+    within(async {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        let mut req = http::Request::builder()
+            .method(method)
+            .uri(pq)
+            .header("host", addr.to_string());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let body = Full::new(Bytes::from(body.to_string()));
+        let resp = sender.send_request(req.body(body).unwrap()).await.unwrap();
+        let status = resp.status().as_u16();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, body)
+    })
+    .await
+}
+
+pub type Ws = WebSocketStream<TcpStream>;
+
+/// A WebSocket-only Engine.IO session; returns it with its open packet.
+pub async fn ws_connect(addr: SocketAddr, eio: u8, query: &str) -> (Ws, String) {
+    let url = format!("ws://{addr}/socket.io/?EIO={eio}&transport=websocket&{query}");
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut ws, _) = within(client_async(url, stream)).await.unwrap();
+    let open = ws_text(&mut ws).await;
+    assert!(open.starts_with("0{"), "{open}");
+    (ws, open)
+}
+
+/// The next data frame: text as is, binary as `bin[..]` in hex.
+pub async fn ws_next(ws: &mut Ws) -> String {
+    within(async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => return t.as_str().to_string(),
+                Some(Ok(Message::Binary(b))) => {
+                    let hex: Vec<String> = b.iter().map(|x| format!("{x:02x}")).collect();
+                    return format!("bin[{}]", hex.join(" "));
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return "closed".into(),
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await
+}
+
+/// The next text frame that is not an Engine.IO heartbeat.
+pub async fn ws_text(ws: &mut Ws) -> String {
+    loop {
+        let m = ws_next(ws).await;
+        if m != "2" && m != "3" {
+            return m;
+        }
+    }
+}
+
+pub async fn ws_send(ws: &mut Ws, text: &str) {
+    within(ws.send(Message::text(text.to_string())))
+        .await
+        .unwrap();
+}
+
+pub async fn ws_send_bin(ws: &mut Ws, data: &[u8]) {
+    within(ws.send(Message::binary(data.to_vec())))
+        .await
+        .unwrap();
+}
+
+/// Reads until the server ends the connection; returns what came before.
+pub async fn ws_until_closed(ws: &mut Ws) -> Vec<String> {
+    let mut seen = Vec::new();
+    loop {
+        let m = ws_next(ws).await;
+        if m == "closed" {
+            return seen;
+        }
+        seen.push(m);
+    }
+}
