@@ -12,24 +12,81 @@
 
 mod common;
 
-use common::gofixture::client::{Got, WAIT, http, next_frame, ws_connect, ws_send};
+use common::gofixture::client::{
+    Got, WAIT, WsClient, expect_text, http, next_frame, ws_connect, ws_send,
+};
 use common::gofixture::transcript::{
     self, HttpReply, PollEvent, WsAction, WsExpect, WsTranscript, decode_strict, normalize,
 };
-use common::gofixture::{GoFixture, GoVersion};
+use common::gofixture::{GoFixture, GoFixtureOptions, GoVersion, LogEntry};
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 /// How long "nothing more arrives" is checked after the last step.
 const QUIET: Duration = Duration::from_millis(150);
 
+#[path = "gofixture_transcripts/heartbeat.rs"]
+mod heartbeat;
+#[path = "gofixture_transcripts/legacy.rs"]
+mod legacy;
+#[path = "gofixture_transcripts/lifecycle.rs"]
+mod lifecycle;
+#[path = "gofixture_transcripts/polling.rs"]
+mod polling;
+
+fn opts(interval_ms: u64, timeout_ms: u64) -> GoFixtureOptions {
+    GoFixtureOptions {
+        ping_interval: Duration::from_millis(interval_ms),
+        ping_timeout: Duration::from_millis(timeout_ms),
+    }
+}
+
+/// Connects a raw EIO3 WebSocket client and consumes the open packet and `40`;
+/// returns the client and the session id.
+async fn ws_open(fx: &GoFixture, query: &str) -> (WsClient, String) {
+    let mut ws = ws_connect(&fx.ws_url(query)).await;
+    let open = expect_text(&mut ws).await;
+    assert!(
+        open.starts_with("0{") && open.ends_with("}\n"),
+        "open packet: {open:?}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&open[1..]).expect("open JSON");
+    assert_eq!(expect_text(&mut ws).await, "40");
+    (ws, json["sid"].as_str().expect("sid").to_owned())
+}
+
+/// Sends `send` and expects exactly `reply` back.
+async fn roundtrip(ws: &mut WsClient, send: &str, reply: &str) {
+    ws_send(ws, send).await;
+    assert_eq!(
+        next_frame(ws, WAIT).await,
+        Got::Text(reply.into()),
+        "reply to {send:?}"
+    );
+}
+
+/// Sends `send` and expects no answer within `QUIET`.
+async fn unanswered(ws: &mut WsClient, send: &str) {
+    ws_send(ws, send).await;
+    assert_eq!(
+        next_frame(ws, QUIET).await,
+        Got::Silent,
+        "answer to {send:?}"
+    );
+}
+
 async fn replay_ws(version: GoVersion, case: &str) {
     let rel = format!("{}/{case}.txt", version.label());
-    let t = WsTranscript::parse(&transcript::read(&rel));
+    replay_ws_file(&rel, version, GoFixtureOptions::defaults_for(version)).await;
+}
+
+/// Replays one WebSocket transcript against a fixture with `opts`.
+async fn replay_ws_file(rel: &str, version: GoVersion, opts: GoFixtureOptions) {
+    let t = WsTranscript::parse(&transcript::read(rel));
     assert!(!t.steps.is_empty(), "{rel}: no steps parsed");
-    let fx = GoFixture::start(version).await;
+    let fx = GoFixture::start_with(version, opts).await;
     let mut ws = ws_connect(&fx.ws_url(&t.url_query)).await;
-    let mut closed = expect_ws(&mut ws, &t.initial, &rel, "open").await;
+    let mut closed = expect_ws(&mut ws, &t.initial, rel, "open").await;
     for (i, step) in t.steps.iter().enumerate() {
         let at = format!("step {i} {:?}", step.action);
         match &step.action {
@@ -46,7 +103,7 @@ async fn replay_ws(version: GoVersion, case: &str) {
                 }
             }
         }
-        closed |= expect_ws(&mut ws, &step.expect, &rel, &at).await;
+        closed |= expect_ws(&mut ws, &step.expect, rel, &at).await;
     }
     if !closed {
         let extra = next_frame(&mut ws, QUIET).await;
@@ -59,12 +116,7 @@ async fn replay_ws(version: GoVersion, case: &str) {
 }
 
 /// Checks the frames one step should produce; `true` if the connection closed.
-async fn expect_ws(
-    ws: &mut common::gofixture::client::WsClient,
-    want: &[WsExpect],
-    rel: &str,
-    at: &str,
-) -> bool {
+async fn expect_ws(ws: &mut WsClient, want: &[WsExpect], rel: &str, at: &str) -> bool {
     for w in want {
         let got = next_frame(ws, WAIT).await;
         match (w, got) {
