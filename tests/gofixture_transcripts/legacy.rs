@@ -89,6 +89,8 @@ async fn junk_and_unknown_packets_leave_1_0_1_working() {
         "49",
         "42",
         "42[\"nohandler\"",
+        "4€",
+        "€",
         "421[\"nohandler\",1]",
     ] {
         unanswered(&mut ws, junk).await;
@@ -147,4 +149,26 @@ async fn sids_are_twenty_random_base64url_chars_on_1_0_1() {
         );
     }
     assert_ne!(sid_a, sid_b);
+}
+
+#[tokio::test]
+async fn junk_and_unknown_packets_leave_1_4_3_and_1_7_0_working() {
+    for v in [GoVersion::V1_4_3, GoVersion::V1_7_0] {
+        let fx = GoFixture::start(v).await;
+        let (mut ws, _) = ws_open(&fx, "EIO=3&transport=websocket").await;
+        let junk = [
+            "4abc",
+            "49",
+            "42",
+            "42[\"echo\"",
+            "421[\"echo\",5]",
+            "4€",
+            "€",
+            "42/chat,[\"msg\",\"x\"]",
+        ];
+        for junk in junk {
+            unanswered(&mut ws, junk).await;
+        }
+        roundtrip(&mut ws, "421[\"echo\",\"ok\"]", "431[\"ok\"]\n").await;
+    }
 }

@@ -7,17 +7,19 @@
 //! no `2`/`3` arrived within pingTimeout; v1.4.3/v1.7.0 never ping and drop the
 //! TCP connection when no client `2` arrived within pingTimeout (other
 //! messages do not count). One task per session owns the socket loop; the
-//! transports feed it and drain its outbox.
+//! transports feed it and drain its outbox (`session.rs`).
+
+pub(crate) use super::session::{Inbound, Out, Session, Transport};
 
 use super::log::{LogBook, LogEntry};
 use super::socket::{Ctx, SocketLoop};
 use super::{GoFixtureOptions, GoVersion, Stats};
+use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
-use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
@@ -110,140 +112,6 @@ fn random_sid(salt: u64) -> String {
     out
 }
 
-/// The transport currently carrying a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Transport {
-    Polling,
-    /// A WebSocket answered `3probe`; polling GETs get `6` (noop).
-    Upgrading,
-    WebSocket,
-}
-
-/// One outbound item.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Out {
-    /// An Engine.IO packet as text (`40`, `3`, `42/chat,[…]`).
-    Packet(String),
-    /// After the packets before it: drop the transport (no WS close frame).
-    Close,
-}
-
-/// What transports hand to the session task.
-pub(crate) enum Inbound {
-    Packet(String),
-    Push {
-        text: String,
-        nsp: Option<String>,
-        reply: oneshot::Sender<usize>,
-    },
-    TransportClosed,
-}
-
-struct Outbox {
-    queue: VecDeque<Out>,
-    /// go-engine.io v1.0.1's `sendChan` (capacity 1): set by every write, taken
-    /// by a GET, which then drains whatever is queued — possibly nothing.
-    token: bool,
-}
-
-/// One Engine.IO session.
-pub(crate) struct Session {
-    pub sid: String,
-    pub url_query: String,
-    pub b64: bool,
-    pub inbox: mpsc::Sender<Inbound>,
-    outbox: Mutex<Outbox>,
-    out_notify: Notify,
-    /// Fired to drop every transport of the session at once (TCP close).
-    pub kill: CancellationToken,
-    transport: Mutex<Transport>,
-    pub get_pending: AtomicBool,
-}
-
-impl Session {
-    pub(crate) fn push(&self, out: Out) {
-        let mut ob = self.outbox.lock().expect("outbox mutex poisoned");
-        ob.queue.push_back(out);
-        ob.token = true;
-        drop(ob);
-        self.out_notify.notify_waiters();
-    }
-
-    /// Sets the v1.0.1 send token without a packet: the next GET answers 200
-    /// with an empty body (what go-engine.io's race produces).
-    pub(crate) fn force_empty_poll(&self) {
-        self.outbox.lock().expect("outbox mutex poisoned").token = true;
-        self.out_notify.notify_waiters();
-    }
-
-    pub(crate) fn transport(&self) -> Transport {
-        *self.transport.lock().expect("transport mutex poisoned")
-    }
-
-    pub(crate) fn set_transport(&self, t: Transport) {
-        *self.transport.lock().expect("transport mutex poisoned") = t;
-        self.out_notify.notify_waiters();
-    }
-
-    /// Waits until `take` yields something; re-checked after every outbox or
-    /// transport change. Returns `None` once the session is killed.
-    pub(crate) async fn wait_out<T>(
-        &self,
-        mut take: impl FnMut(&mut OutView<'_>) -> Option<T>,
-    ) -> Option<T> {
-        loop {
-            let notified = self.out_notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.kill.is_cancelled() {
-                return None;
-            }
-            {
-                let transport = self.transport();
-                let mut ob = self.outbox.lock().expect("outbox mutex poisoned");
-                let ob = &mut *ob;
-                let mut view = OutView {
-                    queue: &mut ob.queue,
-                    token: &mut ob.token,
-                    transport,
-                };
-                if let Some(v) = take(&mut view) {
-                    return Some(v);
-                }
-            }
-            tokio::select! {
-                _ = notified => {}
-                _ = self.kill.cancelled() => return None,
-            }
-        }
-    }
-
-    pub(crate) fn pop(&self) -> Option<Out> {
-        self.outbox
-            .lock()
-            .expect("outbox mutex poisoned")
-            .queue
-            .pop_front()
-    }
-
-    pub(crate) fn drain(&self) -> Vec<Out> {
-        self.outbox
-            .lock()
-            .expect("outbox mutex poisoned")
-            .queue
-            .drain(..)
-            .collect()
-    }
-}
-
-/// A transport's view of the outbox while deciding whether to wake up.
-pub(crate) struct OutView<'a> {
-    pub queue: &'a mut VecDeque<Out>,
-    /// The v1.0.1 send token (see `Outbox::token`).
-    pub token: &'a mut bool,
-    pub transport: Transport,
-}
-
 /// The open packet the version sends (`0{…}\n`).
 pub(crate) fn open_packet(shared: &Shared, sid: &str, websocket: bool) -> String {
     let upgrades = match (shared.version, websocket) {
@@ -269,24 +137,19 @@ pub(crate) fn open_session(
 ) -> Arc<Session> {
     let sid = shared.new_sid();
     let (tx, rx) = mpsc::channel(1024);
-    let session = Arc::new(Session {
-        sid: sid.clone(),
-        url_query: url_query.to_owned(),
+    let transport = if websocket {
+        Transport::WebSocket
+    } else {
+        Transport::Polling
+    };
+    let session = Arc::new(Session::new(
+        sid.clone(),
+        url_query,
         b64,
-        inbox: tx,
-        outbox: Mutex::new(Outbox {
-            queue: VecDeque::new(),
-            token: false,
-        }),
-        out_notify: Notify::new(),
-        kill: shared.cancel.child_token(),
-        transport: Mutex::new(if websocket {
-            Transport::WebSocket
-        } else {
-            Transport::Polling
-        }),
-        get_pending: AtomicBool::new(false),
-    });
+        tx,
+        shared.cancel.child_token(),
+        transport,
+    ));
     if websocket {
         session.push(Out::Packet(open_packet(shared, &sid, true)));
     }
@@ -377,7 +240,7 @@ fn on_packet(legacy: bool, p: &str, hb: &mut Heartbeat, sock: &mut SocketLoop, c
         return;
     }
     let Some(kind) = p.chars().next() else { return };
-    let data = &p[1..];
+    let data = &p[kind.len_utf8()..];
     match kind {
         '2' => {
             ctx.send(format!("3{data}"));

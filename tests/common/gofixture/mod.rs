@@ -31,6 +31,7 @@ mod log;
 mod modern;
 pub(crate) mod polling;
 mod server;
+mod session;
 mod socket;
 pub mod transcript;
 mod websocket;

@@ -131,7 +131,15 @@ pub(crate) struct Header<'a> {
 pub(crate) fn read_header(text: &str) -> Option<Header<'_>> {
     let first = *text.as_bytes().first()?;
     let kind = first.wrapping_sub(b'0');
-    let mut rest = &text[1..];
+    let Some(mut rest) = text.get(1..) else {
+        // A non-ASCII first character: an unknown type, like go reads it.
+        return Some(Header {
+            kind: u8::MAX,
+            nsp: None,
+            id: None,
+            rest: "",
+        });
+    };
     if kind == 5 || kind == 6 {
         let dash = rest.find('-')?;
         rest = &rest[dash + 1..];
