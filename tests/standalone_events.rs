@@ -3,65 +3,14 @@
 //! becomes the ack, binary both ways.
 mod standalone_harness;
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use siogate::protocol::engineio::Revision;
 use siogate::standalone::{JwtKey, JwtOptions, NamespacePolicy, Standalone, WebhookOptions};
+use standalone_harness::net::{Reply, webhook_server};
 use standalone_harness::{Client, api, gateway};
-use tokio::sync::mpsc;
-
-/// What the fake backend answers: status and body.
-type Reply = Arc<dyn Fn(&Value) -> (u16, String) + Send + Sync>;
-
-/// A webhook receiver: returns its URL and the stream of request bodies.
-async fn webhook_server(
-    reply: Reply,
-) -> (String, mpsc::UnboundedReceiver<(Value, Option<String>)>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let tx = tx.clone();
-            let reply = reply.clone();
-            tokio::spawn(async move {
-                let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                    let tx = tx.clone();
-                    let reply = reply.clone();
-                    async move {
-                        let auth = req
-                            .headers()
-                            .get("authorization")
-                            .map(|v| v.to_str().unwrap().to_string());
-                        let body = req.into_body().collect().await.unwrap().to_bytes();
-                        let body: Value = serde_json::from_slice(&body).unwrap();
-                        let (status, text) = reply(&body);
-                        let _ = tx.send((body, auth));
-                        if status == 0 {
-                            // Never answer (timeout test).
-                            std::future::pending::<()>().await;
-                        }
-                        let mut resp = http::Response::new(Full::new(Bytes::from(text)));
-                        *resp.status_mut() = http::StatusCode::from_u16(status).unwrap();
-                        Ok::<_, Infallible>(resp)
-                    }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
-    });
-    (format!("http://{addr}/hook"), rx)
-}
 
 fn with_webhook(url: &str, timeout: Duration) -> Standalone {
     let url = url.to_string();

@@ -3,6 +3,7 @@
 //! one-shot HTTP client. Every wait is bounded by [`STEP`].
 #![allow(dead_code)]
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,12 +12,14 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use siogate::config::ServerConfig;
 use siogate::standalone::Standalone;
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{WebSocketStream, client_async};
@@ -193,4 +196,49 @@ pub async fn ws_until_closed(ws: &mut Ws) -> Vec<String> {
         }
         seen.push(m);
     }
+}
+
+/// What the fake backend answers: status and body.
+pub type Reply = Arc<dyn Fn(&Value) -> (u16, String) + Send + Sync>;
+
+/// A webhook receiver: returns its URL and the stream of request bodies.
+pub async fn webhook_server(
+    reply: Reply,
+) -> (String, mpsc::UnboundedReceiver<(Value, Option<String>)>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let tx = tx.clone();
+            let reply = reply.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                    let tx = tx.clone();
+                    let reply = reply.clone();
+                    async move {
+                        let auth = req
+                            .headers()
+                            .get("authorization")
+                            .map(|v| v.to_str().unwrap().to_string());
+                        let body = req.into_body().collect().await.unwrap().to_bytes();
+                        let body: Value = serde_json::from_slice(&body).unwrap();
+                        let (status, text) = reply(&body);
+                        let _ = tx.send((body, auth));
+                        if status == 0 {
+                            // Never answer (timeout test).
+                            std::future::pending::<()>().await;
+                        }
+                        let mut resp = http::Response::new(Full::new(Bytes::from(text)));
+                        *resp.status_mut() = http::StatusCode::from_u16(status).unwrap();
+                        Ok::<_, Infallible>(resp)
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    (format!("http://{addr}/hook"), rx)
 }
