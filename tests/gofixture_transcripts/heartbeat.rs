@@ -46,7 +46,7 @@ async fn ping_then_fall_silent(ws: &mut WsClient, keep_alive: Duration) -> (Vec<
 
 #[tokio::test]
 async fn pinging_client_keeps_1_0_1_alive_and_silence_ends_in_close_packet() {
-    let fx = GoFixture::start_with(GoVersion::V1_0_1, opts(250, 400)).await;
+    let fx = GoFixture::start_with(GoVersion::V1_0_1, opts(300, 700)).await;
     let (mut ws, _) = ws_open(&fx, "EIO=3&transport=websocket").await;
     let (pinging, after) = ping_then_fall_silent(&mut ws, Duration::from_millis(1200)).await;
     assert!(
@@ -70,7 +70,7 @@ async fn pinging_client_keeps_1_0_1_alive_and_silence_ends_in_close_packet() {
 
 #[tokio::test]
 async fn pinging_client_keeps_1_7_0_alive_without_server_pings_and_silence_drops_tcp() {
-    let fx = GoFixture::start_with(GoVersion::V1_7_0, opts(250, 400)).await;
+    let fx = GoFixture::start_with(GoVersion::V1_7_0, opts(300, 700)).await;
     let (mut ws, _) = ws_open(&fx, "EIO=3&transport=websocket").await;
     let (pinging, after) = ping_then_fall_silent(&mut ws, Duration::from_millis(1200)).await;
     assert!(
@@ -88,7 +88,7 @@ async fn pinging_client_keeps_1_7_0_alive_without_server_pings_and_silence_drops
 
 #[tokio::test]
 async fn messages_do_not_reset_the_1_7_0_ping_timeout() {
-    let fx = GoFixture::start_with(GoVersion::V1_7_0, opts(250, 400)).await;
+    let fx = GoFixture::start_with(GoVersion::V1_7_0, opts(300, 700)).await;
     let (mut ws, _) = ws_open(&fx, "EIO=3&transport=websocket").await;
     let started = Instant::now();
     let mut tick = interval(Duration::from_millis(50));

@@ -29,7 +29,7 @@ mod engine;
 mod legacy;
 mod log;
 mod modern;
-pub(crate) mod polling;
+mod polling;
 mod server;
 mod session;
 mod socket;
