@@ -296,3 +296,12 @@ async fn sio4_root_refused_at_open_can_connect_later_with_a_token() {
     c.send(&format!("0/?token={t},")).await.unwrap();
     assert_eq!(c.take(), ["0"]);
 }
+
+#[tokio::test]
+async fn shutdown_does_not_wait_for_pending_connect_timers() {
+    let gw = gateway(|o| o.connect_timeout = Duration::from_secs(3600));
+    let _idle = Client::open(&gw, Revision::V4, "").await;
+    tokio::time::timeout(Duration::from_secs(5), gw.shutdown())
+        .await
+        .expect("shutdown finished without waiting for the timer");
+}

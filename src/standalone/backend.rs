@@ -94,9 +94,11 @@ impl Conn {
         let cancelled = token.clone();
         let outbox = self.outbox.clone();
         let timeout = hub.opts.connect_timeout;
+        let stopping = hub.stopping.clone();
         hub.tasks.spawn(async move {
             tokio::select! {
                 () = cancelled.cancelled() => {}
+                () = stopping.cancelled() => {}
                 () = tokio::time::sleep(timeout) => {
                     tracing::debug!("no namespace connected in time");
                     outbox.close(CloseReason::Backend("connect timeout".into()));

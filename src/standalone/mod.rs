@@ -32,6 +32,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use adapter::Adapter;
@@ -124,6 +125,8 @@ pub(crate) struct Hub {
     pub(crate) webhook: Option<webhook::Webhook>,
     /// Background tasks (webhook calls, connect timers), for shutdown.
     pub(crate) tasks: TaskTracker,
+    /// Cancelled by [`Standalone::shutdown`]: stops the connect timers.
+    pub(crate) stopping: CancellationToken,
 }
 
 /// A standalone gateway: hand [`Standalone::backend`] to the server core and
@@ -158,6 +161,7 @@ impl Standalone {
                 .transpose()?,
             adapter,
             tasks: TaskTracker::new(),
+            stopping: CancellationToken::new(),
             opts,
         };
         Ok(Standalone { hub: Arc::new(hub) })
@@ -187,9 +191,10 @@ impl Standalone {
         &self.hub.adapter
     }
 
-    /// Waits for background work (in-flight webhook calls) to finish; call
-    /// after the server core has closed every session.
+    /// Stops connect timers and waits for in-flight webhook calls (each
+    /// bounded by the webhook timeout); call after the server core returned.
     pub async fn shutdown(&self) {
+        self.hub.stopping.cancel();
         self.hub.tasks.close();
         self.hub.tasks.wait().await;
     }

@@ -1,6 +1,7 @@
 //! The single-node [`Adapter`]: per namespace, the sockets of this process
-//! and their [`RoomIndex`], behind one `std` lock each (never held across an
-//! `.await`; sends are non-blocking and happen after the lock is released).
+//! and their [`RoomIndex`], behind one `std` lock (never held across an
+//! `.await`). Broadcasts queue the one encoded packet for each recipient
+//! (a reference-count bump, no re-encoding).
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
@@ -36,6 +37,26 @@ impl LocalAdapter {
             .iter()
             .filter_map(|id| nsp.sockets.get(id).cloned())
             .collect()
+    }
+
+    /// Queues `packet` for every matching socket; returns how many took it.
+    /// Sends are non-blocking and never call back into the adapter, so they
+    /// run under the read lock (no per-recipient handle clones).
+    fn send_to_matching(&self, opts: &BroadcastOptions, packet: &BroadcastPacket) -> usize {
+        let nsps = self.nsps.read().unwrap_or_else(|e| e.into_inner());
+        let Some(nsp) = nsps.get(opts.nsp.as_str()) else {
+            return 0;
+        };
+        let sel = opts.selector();
+        if sel.rooms.is_empty() && sel.except.is_empty() && sel.socket.is_none() {
+            return nsp.sockets.values().filter(|s| s.send(packet)).count();
+        }
+        nsp.rooms
+            .select(sel)
+            .iter()
+            .filter_map(|id| nsp.sockets.get(id))
+            .filter(|s| s.send(packet))
+            .count()
     }
 
     /// Applies `f` to the room index of `opts.nsp` for each matching socket.
@@ -118,10 +139,7 @@ impl Adapter for LocalAdapter {
         opts: BroadcastOptions,
         packet: BroadcastPacket,
     ) -> AdapterFuture<'_, usize> {
-        Box::pin(async move {
-            let targets = self.targets(&opts);
-            Ok(targets.iter().filter(|socket| socket.send(&packet)).count())
-        })
+        Box::pin(async move { Ok(self.send_to_matching(&opts, &packet)) })
     }
 
     fn add_rooms(&self, opts: BroadcastOptions, rooms: Vec<String>) -> AdapterFuture<'_, usize> {
