@@ -212,3 +212,64 @@ async fn push_api_on_a_separate_listener() {
     let _ = tx.send(());
     within(task).await.unwrap();
 }
+
+#[tokio::test]
+async fn run_serves_clients_and_the_api_from_the_config_until_shutdown() {
+    use siogate::config::{Secret, ServerConfig, StandaloneConfig};
+    let listener = siogate::server::listener::bind("127.0.0.1:0".parse().unwrap(), 128).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let cfg = StandaloneConfig {
+        api_token: Some(Secret::new(API_TOKEN)),
+        ..StandaloneConfig::default()
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        siogate::standalone::run(listener, ServerConfig::default(), &cfg, async {
+            let _ = rx.await;
+        })
+        .await
+    });
+    let (mut ws, _) = ws_connect(addr, 4, "").await;
+    ws_send(&mut ws, "40").await;
+    assert!(ws_text(&mut ws).await.starts_with(r#"40{"sid":"#));
+    let auth = format!("Bearer {API_TOKEN}");
+    let (status, body) = http(
+        addr,
+        "POST",
+        "/api/v1/emit",
+        &[("authorization", &auth)],
+        r#"{"event":"hi"}"#,
+    )
+    .await;
+    assert_eq!((status, &body[..]), (200, &br#"{"delivered":1}"#[..]));
+    assert_eq!(ws_text(&mut ws).await, r#"42["hi"]"#);
+    let _ = tx.send(());
+    within(task).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn run_refuses_redis_and_a_bad_api_listen_address() {
+    use siogate::config::{Secret, ServerConfig, StandaloneConfig};
+    let cases = [
+        StandaloneConfig {
+            redis_url: Some(Secret::new("redis://127.0.0.1:6379")),
+            ..StandaloneConfig::default()
+        },
+        StandaloneConfig {
+            api_listen: Some("nowhere".into()),
+            ..StandaloneConfig::default()
+        },
+    ];
+    for cfg in cases {
+        let listener =
+            siogate::server::listener::bind("127.0.0.1:0".parse().unwrap(), 128).unwrap();
+        let result = within(siogate::standalone::run(
+            listener,
+            ServerConfig::default(),
+            &cfg,
+            std::future::pending(),
+        ))
+        .await;
+        assert!(result.is_err(), "{cfg:?}");
+    }
+}

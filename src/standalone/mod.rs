@@ -15,6 +15,7 @@
 //! - [`push_api`]: the HTTP API (emit, rooms, disconnect, listings);
 //!   [`api_server`] serves it on the main listener or its own address.
 //! - `config`: [`Options::from_config`], the config → options mapping.
+//! - [`run()`]: serves the mode from a listener and the config.
 pub mod adapter;
 pub mod api_server;
 pub mod auth;
@@ -25,6 +26,7 @@ pub mod events;
 pub mod namespace;
 pub mod push_api;
 pub mod rooms;
+mod run;
 pub mod socket;
 pub mod webhook;
 
@@ -41,6 +43,7 @@ pub use auth::{JwtKey, JwtOptions};
 pub use backend::StandaloneBackend;
 pub use namespace::NamespacePolicy;
 pub use push_api::PushApi;
+pub use run::run;
 pub use webhook::WebhookOptions;
 
 /// Everything standalone mode needs to know. `Default` gives a usable
@@ -114,6 +117,10 @@ pub enum StandaloneError {
     InvalidNamespace(String),
     #[error("invalid push API prefix {0:?} (must start and end with '/')")]
     InvalidApiPrefix(String),
+    #[error("cannot listen for the push API on {0}")]
+    ApiListen(String),
+    #[error("not supported: {0}")]
+    Unsupported(&'static str),
 }
 
 /// State shared by every session and the push API.

@@ -1,0 +1,63 @@
+//! Running standalone mode: the server core on the main listener with the
+//! push API mounted on it, or the push API alone on `api_listen` when set.
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use super::{Options, Standalone, StandaloneError, api_server};
+use crate::config::{ServerConfig, StandaloneConfig};
+
+/// Serves standalone mode on `listener` until `shutdown` completes, then
+/// drains the server core, the separate API listener (if any) and the
+/// in-flight webhook calls.
+pub async fn run(
+    listener: TcpListener,
+    server: ServerConfig,
+    cfg: &StandaloneConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StandaloneError> {
+    if cfg.redis_url.is_some() {
+        return Err(StandaloneError::Unsupported(
+            "redis_url: the Redis cluster adapter is not available yet",
+        ));
+    }
+    let gw = Standalone::new(Options::from_config(&server, cfg)?)?;
+    let api_listener = match &cfg.api_listen {
+        Some(addr) => Some(bind_api(addr, server.backlog)?),
+        None => None,
+    };
+    let stop = CancellationToken::new();
+    let trigger = stop.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        trigger.cancel();
+    });
+    let routes = api_listener.is_none().then(|| gw.routes());
+    let core = crate::server::serve(
+        listener,
+        Arc::new(server),
+        Arc::new(gw.backend()),
+        routes,
+        stop.clone().cancelled_owned(),
+    );
+    match api_listener {
+        Some(api) => {
+            let api = api_server::serve(gw.push_api(), api, stop.clone().cancelled_owned());
+            tokio::join!(core, api);
+        }
+        None => core.await,
+    }
+    gw.shutdown().await;
+    Ok(())
+}
+
+fn bind_api(addr: &str, backlog: u32) -> Result<TcpListener, StandaloneError> {
+    let err = |why: String| StandaloneError::ApiListen(format!("{addr}: {why}"));
+    let parsed: SocketAddr = addr
+        .parse()
+        .map_err(|_| err("not an IP:PORT address".into()))?;
+    crate::server::listener::bind(parsed, backlog).map_err(|e| err(e.to_string()))
+}
