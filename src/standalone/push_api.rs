@@ -18,6 +18,17 @@
 //! `{"error":"unauthorized"}`, 400 `{"error":"<reason>"}`, 404, 405, 413
 //! (body over the limit), 503 when the adapter fails. The packet of an
 //! emit is encoded once and shared by every recipient.
+//!
+//! ```text
+//! T="Authorization: Bearer $TOKEN"; J="Content-Type: application/json"; A=http://127.0.0.1:3000/api/v1
+//! curl -H "$T" -H "$J" -d '{"namespace":"/chat","event":"news","args":["hi"],"rooms":["r1"],"except":["r2"]}' $A/emit
+//! curl -H "$T" -H "$J" -d '{"event":"file","args":[{"$bin":"AQID"}],"socket":"<id>"}' $A/emit
+//! curl -H "$T" -H "$J" -d '{"namespace":"/chat","socket":"<id>","rooms":["r1"]}' $A/rooms/join
+//! curl -H "$T" -H "$J" -d '{"namespace":"/chat","socket":"<id>","rooms":["r1"]}' $A/rooms/leave
+//! curl -H "$T" -H "$J" -d '{"namespace":"/chat","socket":"<id>","close":false}' $A/disconnect
+//! curl -H "$T" "$A/sockets?namespace=/chat"
+//! curl -H "$T" "$A/rooms?namespace=/chat"
+//! ```
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
