@@ -1,0 +1,59 @@
+//! The upstream side of proxy mode: an Engine.IO **client** over WebSocket
+//! that opens one session ("leg") on a legacy gateway.
+//!
+//! - [`tls`]: the rustls client configuration for `wss://` upstreams (system
+//!   roots plus configured CAs).
+//! - [`dial`]: TCP (+TLS) connect and the WebSocket handshake to
+//!   `<path>?EIO=3|4&transport=websocket&<query>`, with the client's headers
+//!   forwarded and `X-Forwarded-*` added; connect and handshake timeouts.
+//! - [`leg`]: one upstream Engine.IO session: the open packet (go's trailing
+//!   newline tolerated), its own heartbeats per revision, framing, and the
+//!   loop that relays messages both ways until either side ends it.
+//!
+//! Nothing here parses Socket.IO: a leg moves Engine.IO `Message`/`Binary`
+//! packets; the proxy backend assembles them.
+pub mod dial;
+pub mod leg;
+pub mod tls;
+
+pub use dial::{DialOptions, Target, forwarded_headers};
+pub use leg::{Leg, LegEnd, Outbound};
+
+/// Why an upstream session could not be opened (or ended badly).
+#[derive(Debug, thiserror::Error)]
+pub enum LegError {
+    /// TCP connect failed.
+    #[error("connect to {addr} failed: {source}")]
+    Connect {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A stage did not finish in time.
+    #[error("{0} timed out")]
+    Timeout(&'static str),
+    /// TLS setup or handshake failed.
+    #[error("tls: {0}")]
+    Tls(String),
+    /// The upstream answered the WebSocket upgrade with an HTTP error
+    /// (e.g. go's `AllowRequest` refusing a token).
+    #[error("upstream refused the handshake with HTTP {status}")]
+    Refused { status: u16 },
+    /// The WebSocket handshake or a later read/write failed.
+    #[error("websocket: {0}")]
+    WebSocket(String),
+    /// The first frame was not an Engine.IO open packet.
+    #[error("no valid Engine.IO open packet from upstream")]
+    BadOpen,
+    /// The session was cancelled while connecting.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl LegError {
+    /// An application-level refusal: the same on every upstream, so it is
+    /// neither retried elsewhere nor counted against the upstream's health.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, LegError::Refused { status } if (400..500).contains(status))
+    }
+}
