@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::core_server::{spawn, test_config, within};
 use common::echo_backend::Event;
-use common::http_client::{Poller, get, open_json, request};
+use common::http_client::{Poller, get, open_json, raw_request, readable, request};
 use siogate::config::ServerConfig;
 use siogate::protocol::engineio::Packet;
 use siogate::server::CloseReason;
@@ -458,4 +458,43 @@ async fn shutdown_answers_pending_poll_with_close() {
         .unwrap()
         .unwrap();
     assert_eq!(resp.text(), "1:1");
+}
+
+#[tokio::test]
+async fn aborted_poll_does_not_block_the_next_one() {
+    let srv = spawn(test_config()).await;
+    let (p, _) = Poller::open(srv.addr, 3, "").await;
+    // Two raw GETs: the one answered first was refused (400); the other is
+    // pending. The client then goes away without waiting for it.
+    let a = raw_request(srv.addr, "GET", &p.url("")).await;
+    let b = raw_request(srv.addr, "GET", &p.url("")).await;
+    let pending = within(async {
+        tokio::select! {
+            _ = readable(&a) => b,
+            _ = readable(&b) => a,
+        }
+    })
+    .await;
+    drop(pending);
+    // The server notices the closed connection and accepts a new poll.
+    // (Until it has, a new GET is refused or the pong goes to the dead one,
+    // so retry within a deadline.)
+    let deadline = tokio::time::Instant::now() + common::core_server::STEP;
+    loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a new poll was never accepted"
+        );
+        let get = p.spawn_get();
+        assert_eq!(p.post("1:2").await.text(), "ok");
+        match tokio::time::timeout(Duration::from_millis(500), get).await {
+            Ok(Ok(resp)) if resp.status == 200 => {
+                assert!(resp.text().starts_with("1:3"), "{}", resp.text());
+                break;
+            }
+            Ok(Ok(resp)) => assert_eq!(resp.status, 400),
+            Ok(Err(e)) => panic!("poll task failed: {e}"),
+            Err(_) => {}
+        }
+    }
 }

@@ -154,3 +154,20 @@ pub fn open_json(body: &[u8]) -> serde_json::Value {
         serde_json::Deserializer::from_str(&text[start..]).into_iter::<serde_json::Value>();
     it.next().expect("open JSON").expect("valid open JSON")
 }
+
+/// Writes a bare HTTP/1.1 request on a new connection and returns the
+/// socket unread (for tests that drop a request mid-flight).
+pub async fn raw_request(addr: SocketAddr, method: &str, pq: &str) -> TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut s = within(TcpStream::connect(addr)).await.expect("connect");
+    let head = format!("{method} {pq} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: 0\r\n\r\n");
+    within(s.write_all(head.as_bytes()))
+        .await
+        .expect("write request");
+    s
+}
+
+/// Waits until `s` has bytes to read (the response started).
+pub async fn readable(s: &TcpStream) {
+    s.readable().await.expect("readable");
+}
