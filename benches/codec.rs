@@ -55,6 +55,31 @@ fn engineio_benches(c: &mut Criterion) {
     group.finish();
 }
 
+/// `socketio/decode`: a typical ~200-byte chat EVENT and a CONNECT with a
+/// namespace query, decoded strictly (JSON validated, event name sliced).
+fn socketio_benches(c: &mut Criterion) {
+    use siogate::protocol::socketio;
+    // Shared (reference-counted) buffers, as frames from a socket are.
+    let event = Bytes::copy_from_slice(
+        b"2/chat,[\"news\",{\"id\":7,\"title\":\"Breaking news headline number 7\",\
+          \"body\":\"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod \
+          tempor incididunt ut labore\",\"tags\":[\"world\",\"politics\"],\"price\":\"12 \xe2\x82\xac\"}]",
+    );
+    let connect = Bytes::copy_from_slice(b"0/chat?token=abc&x=1,");
+    let cases = [("event_200b", event), ("connect_query", connect)];
+
+    let mut group = c.benchmark_group("socketio/decode");
+    for (name, text) in cases {
+        socketio::Packet::decode(socketio::Revision::V5, text.clone())
+            .expect("bench packet decodes");
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| socketio::Packet::decode(socketio::Revision::V5, black_box(text.clone())))
+        });
+    }
+    group.finish();
+}
+
 /// `normalize/*`: decode + normalize + encode, the per-packet work of the
 /// proxy. SIO4 client in front of go-legacy with `/chat` connected; a ~200-byte
 /// EVENT relayed unchanged (client → upstream and upstream → client), one
@@ -157,7 +182,7 @@ fn normalize_benches(c: &mut Criterion) {
             })
         });
     }
-    let connect = Bytes::from_static(b"0/chat?token=abc&x=1,");
+    let connect = Bytes::copy_from_slice(b"0/chat?token=abc&x=1,");
     let cases = [
         ("connect_query_sio4_go_legacy", v4, Flavor::GoLegacy),
         ("connect_query_sio5_v4", socketio::Revision::V5, Flavor::V4),
@@ -193,5 +218,10 @@ fn normalize_benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, engineio_benches, normalize_benches);
+criterion_group!(
+    benches,
+    engineio_benches,
+    socketio_benches,
+    normalize_benches
+);
 criterion_main!(benches);

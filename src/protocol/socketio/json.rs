@@ -78,116 +78,148 @@ impl<'a> Lexer<'a> {
     }
 
     /// The next token, `None` at the end of input.
-    #[inline]
     pub(super) fn next(&mut self) -> Result<Option<Token>, Invalid> {
         let b = self.b;
-        while self.pos < b.len() && matches!(b[self.pos], b' ' | b'\t' | b'\n' | b'\r') {
-            self.pos += 1;
-        }
-        let Some(&c) = b.get(self.pos) else {
+        let i = skip_ws(b, self.pos);
+        let Some(&c) = b.get(i) else {
+            self.pos = i;
             return Ok(None);
         };
-        let tok = match c {
-            b'{' => Token::ObjStart,
-            b'}' => Token::ObjEnd,
-            b'[' => Token::ArrStart,
-            b']' => Token::ArrEnd,
-            b':' => Token::Colon,
-            b',' => Token::Comma,
-            b'"' => return self.string().map(Some),
-            b'-' | b'0'..=b'9' => return self.number().map(Some),
-            b't' => return self.literal(b"true", Token::True).map(Some),
-            b'f' => return self.literal(b"false", Token::False).map(Some),
-            b'n' => return self.literal(b"null", Token::Null).map(Some),
+        let (tok, next) = match c {
+            b'{' => (Token::ObjStart, i + 1),
+            b'}' => (Token::ObjEnd, i + 1),
+            b'[' => (Token::ArrStart, i + 1),
+            b']' => (Token::ArrEnd, i + 1),
+            b':' => (Token::Colon, i + 1),
+            b',' => (Token::Comma, i + 1),
+            b'"' => {
+                let (end, escaped) = string_end(b, i + 1)?;
+                let tok = Token::Str {
+                    start: i + 1,
+                    end,
+                    escaped,
+                };
+                (tok, end + 1)
+            }
+            b'-' | b'0'..=b'9' => {
+                let end = number_end(b, i)?;
+                (Token::Num { start: i, end }, end)
+            }
+            b't' => (Token::True, literal_end(b, i, b"true")?),
+            b'f' => (Token::False, literal_end(b, i, b"false")?),
+            b'n' => (Token::Null, literal_end(b, i, b"null")?),
             _ => return Err(Invalid),
         };
-        self.pos += 1;
+        self.pos = next;
         Ok(Some(tok))
-    }
-
-    fn literal(&mut self, word: &[u8], tok: Token) -> Result<Token, Invalid> {
-        if self.b[self.pos..].starts_with(word) {
-            self.pos += word.len();
-            Ok(tok)
-        } else {
-            Err(Invalid)
-        }
-    }
-
-    #[inline]
-    fn string(&mut self) -> Result<Token, Invalid> {
-        let b = self.b;
-        let start = self.pos + 1;
-        let mut i = start;
-        let mut escaped = false;
-        loop {
-            let Some(&c) = b.get(i) else {
-                return Err(Invalid);
-            };
-            match c {
-                b'"' => break,
-                b'\\' => {
-                    escaped = true;
-                    match b.get(i + 1) {
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
-                        Some(b'u') => {
-                            let hex = b.get(i + 2..i + 6).ok_or(Invalid)?;
-                            if !hex.iter().all(u8::is_ascii_hexdigit) {
-                                return Err(Invalid);
-                            }
-                            i += 6;
-                        }
-                        _ => return Err(Invalid),
-                    }
-                }
-                0..=0x1f => return Err(Invalid),
-                _ => i += 1,
-            }
-        }
-        self.pos = i + 1;
-        Ok(Token::Str {
-            start,
-            end: i,
-            escaped,
-        })
-    }
-
-    fn number(&mut self) -> Result<Token, Invalid> {
-        let b = self.b;
-        let start = self.pos;
-        let mut i = start;
-        if b[i] == b'-' {
-            i += 1;
-        }
-        match b.get(i) {
-            Some(b'0') => i += 1,
-            Some(b'1'..=b'9') => i = digits(b, i),
-            _ => return Err(Invalid),
-        }
-        if b.get(i) == Some(&b'.') {
-            let j = digits(b, i + 1);
-            if j == i + 1 {
-                return Err(Invalid);
-            }
-            i = j;
-        }
-        if matches!(b.get(i), Some(b'e' | b'E')) {
-            i += 1;
-            if matches!(b.get(i), Some(b'+' | b'-')) {
-                i += 1;
-            }
-            let j = digits(b, i);
-            if j == i {
-                return Err(Invalid);
-            }
-            i = j;
-        }
-        self.pos = i;
-        Ok(Token::Num { start, end: i })
     }
 }
 
+#[inline]
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
+        i += 1;
+    }
+    i
+}
+
+fn literal_end(b: &[u8], i: usize, word: &[u8]) -> Result<usize, Invalid> {
+    if b[i..].starts_with(word) {
+        Ok(i + word.len())
+    } else {
+        Err(Invalid)
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Nonzero iff one of the 8 bytes of `x` is `"`, `\` or a control character
+/// (< 0x20): the classic SWAR "has zero byte" / "has byte less than" tests.
+#[inline]
+fn special_bytes(x: u64) -> u64 {
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let quote = has_zero(x ^ (ONES * u64::from(b'"')));
+    let backslash = has_zero(x ^ (ONES * u64::from(b'\\')));
+    let control = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+    quote | backslash | control
+}
+
+/// Scans string contents starting at `i` (just after the opening quote).
+/// Returns the index of the closing quote and whether an escape was seen.
+/// Plain runs are skipped 8 bytes at a time.
+#[inline]
+fn string_end(b: &[u8], mut i: usize) -> Result<(usize, bool), Invalid> {
+    let mut escaped = false;
+    loop {
+        while let Some(chunk) = b.get(i..i + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let mask = special_bytes(u64::from_le_bytes(word));
+            if mask != 0 {
+                // The lowest flagged byte is always a real special byte
+                // (false positives only sit above a real one).
+                i += (mask.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
+        match *b.get(i).ok_or(Invalid)? {
+            b'"' => return Ok((i, escaped)),
+            b'\\' => {
+                escaped = true;
+                match b.get(i + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                    Some(b'u') => {
+                        let hex = b.get(i + 2..i + 6).ok_or(Invalid)?;
+                        if !hex.iter().all(u8::is_ascii_hexdigit) {
+                            return Err(Invalid);
+                        }
+                        i += 6;
+                    }
+                    _ => return Err(Invalid),
+                }
+            }
+            0..=0x1f => return Err(Invalid),
+            _ => i += 1,
+        }
+    }
+}
+
+/// Scans a number starting at `i` (a `-` or a digit); returns its end.
+#[inline]
+fn number_end(b: &[u8], mut i: usize) -> Result<usize, Invalid> {
+    if b[i] == b'-' {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => i = digits(b, i + 1),
+        _ => return Err(Invalid),
+    }
+    if b.get(i) == Some(&b'.') {
+        let j = digits(b, i + 1);
+        if j == i + 1 {
+            return Err(Invalid);
+        }
+        i = j;
+    }
+    if let Some(b'e' | b'E') = b.get(i) {
+        i += 1;
+        if let Some(b'+' | b'-') = b.get(i) {
+            i += 1;
+        }
+        let j = digits(b, i);
+        if j == i {
+            return Err(Invalid);
+        }
+        i = j;
+    }
+    Ok(i)
+}
+
 /// End of the ASCII digit run starting at `i`.
+#[inline]
 fn digits(b: &[u8], mut i: usize) -> usize {
     while b.get(i).is_some_and(u8::is_ascii_digit) {
         i += 1;
@@ -195,123 +227,131 @@ fn digits(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// What the grammar accepts next.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Expect {
-    Value,
-    /// Right after `[`: a value or `]`.
-    ValueOrArrEnd,
-    /// Right after `{`: a key or `}`.
-    KeyOrObjEnd,
-    Key,
-    Colon,
-    /// After a value inside a container: `,` or the container's end.
-    CommaOrEnd,
-    /// The top-level value is complete.
-    Done,
-}
-
 /// Checks that `b` is exactly one well-formed JSON value (whitespace around
 /// it allowed) and reports its top-level shape.
+///
+/// A direct iterative parser (no token values): read a value, then close
+/// containers until a `,` asks for the next one. Bit d of `stack` is 1 when
+/// the container at depth d+1 is an object.
 pub(crate) fn scan(b: &[u8]) -> Result<Shape, Invalid> {
-    let mut lx = Lexer::new(b);
-    // Bit d of `stack` is 1 when the container at depth d+1 is an object.
     let mut stack: u128 = 0;
     let mut depth = 0usize;
-    let mut expect = Expect::Value;
     let mut top: Option<Kind> = None;
     let mut head: Option<Kind> = None;
-
-    while let Some(tok) = lx.next()? {
-        let in_object = depth > 0 && stack >> (depth - 1) & 1 == 1;
-        match (expect, tok) {
-            (Expect::Value | Expect::ValueOrArrEnd, t) if !matches!(t, Token::ArrEnd) => {
-                let kind = match t {
-                    Token::ObjStart | Token::ArrStart => {
-                        if depth == MAX_DEPTH {
-                            return Err(Invalid);
-                        }
-                        let is_obj = t == Token::ObjStart;
-                        stack = (stack & !(1u128 << depth)) | (u128::from(is_obj) << depth);
-                        depth += 1;
-                        expect = if is_obj {
-                            Expect::KeyOrObjEnd
-                        } else {
-                            Expect::ValueOrArrEnd
-                        };
-                        if is_obj { Kind::Object } else { Kind::Array }
-                    }
-                    Token::Str {
-                        start,
-                        end,
-                        escaped,
-                    } => {
-                        expect = after_value(depth);
-                        Kind::Str {
-                            start,
-                            end,
-                            escaped,
-                        }
-                    }
-                    Token::Num { .. } => {
-                        expect = after_value(depth);
-                        Kind::Number
-                    }
-                    Token::True | Token::False | Token::Null => {
-                        expect = after_value(depth);
-                        Kind::Literal
-                    }
-                    _ => return Err(Invalid),
-                };
-                if top.is_none() {
-                    top = Some(kind);
-                } else if head.is_none()
-                    && top == Some(Kind::Array)
-                    && depth_of_value(kind, depth) == 1
-                {
-                    head = Some(kind);
+    // True between the top-level `[` and its first element.
+    let mut want_head = false;
+    let mut i = skip_ws(b, 0);
+    loop {
+        // A value starts at `i` (whitespace skipped).
+        let kind = match *b.get(i).ok_or(Invalid)? {
+            c @ (b'{' | b'[') => {
+                if depth == MAX_DEPTH {
+                    return Err(Invalid);
                 }
-            }
-            (Expect::ValueOrArrEnd | Expect::CommaOrEnd, Token::ArrEnd) if !in_object => {
+                let is_obj = c == b'{';
+                stack = (stack & !(1u128 << depth)) | (u128::from(is_obj) << depth);
+                depth += 1;
+                i = skip_ws(b, i + 1);
+                let kind = if is_obj { Kind::Object } else { Kind::Array };
+                let empty = b.get(i) == Some(if is_obj { &b'}' } else { &b']' });
+                record(&mut top, &mut head, &mut want_head, kind);
+                if !empty {
+                    if top == Some(Kind::Array) && depth == 1 {
+                        want_head = true;
+                    }
+                    if is_obj {
+                        i = key(b, i)?;
+                    }
+                    continue;
+                }
                 depth -= 1;
-                expect = after_value(depth);
+                i += 1;
+                kind
             }
-            (Expect::KeyOrObjEnd | Expect::CommaOrEnd, Token::ObjEnd) if in_object => {
-                depth -= 1;
-                expect = after_value(depth);
-            }
-            (Expect::KeyOrObjEnd | Expect::Key, Token::Str { .. }) => expect = Expect::Colon,
-            (Expect::Colon, Token::Colon) => expect = Expect::Value,
-            (Expect::CommaOrEnd, Token::Comma) => {
-                expect = if in_object {
-                    Expect::Key
-                } else {
-                    Expect::Value
+            b'"' => {
+                let (end, escaped) = string_end(b, i + 1)?;
+                let kind = Kind::Str {
+                    start: i + 1,
+                    end,
+                    escaped,
                 };
+                i = end + 1;
+                kind
+            }
+            b'-' | b'0'..=b'9' => {
+                i = number_end(b, i)?;
+                Kind::Number
+            }
+            b't' => {
+                i = literal_end(b, i, b"true")?;
+                Kind::Literal
+            }
+            b'f' => {
+                i = literal_end(b, i, b"false")?;
+                Kind::Literal
+            }
+            b'n' => {
+                i = literal_end(b, i, b"null")?;
+                Kind::Literal
             }
             _ => return Err(Invalid),
+        };
+        if !matches!(kind, Kind::Object | Kind::Array) {
+            record(&mut top, &mut head, &mut want_head, kind);
+        }
+        // After a value: close containers until a `,` or the end.
+        loop {
+            i = skip_ws(b, i);
+            if depth == 0 {
+                return match (i == b.len(), top) {
+                    (true, Some(top)) => Ok(Shape { top, head }),
+                    _ => Err(Invalid),
+                };
+            }
+            let in_object = stack >> (depth - 1) & 1 == 1;
+            match (b.get(i), in_object) {
+                (Some(b','), false) => {
+                    i = skip_ws(b, i + 1);
+                    break;
+                }
+                (Some(b','), true) => {
+                    i = key(b, skip_ws(b, i + 1))?;
+                    break;
+                }
+                (Some(b']'), false) | (Some(b'}'), true) => {
+                    depth -= 1;
+                    i += 1;
+                }
+                _ => return Err(Invalid),
+            }
         }
     }
-    match (expect, top) {
-        (Expect::Done, Some(top)) => Ok(Shape { top, head }),
-        _ => Err(Invalid),
+}
+
+/// Notes a value's kind as the top level or as the top array's head.
+#[inline]
+fn record(top: &mut Option<Kind>, head: &mut Option<Kind>, want_head: &mut bool, kind: Kind) {
+    if top.is_none() {
+        *top = Some(kind);
+    } else if *want_head {
+        *head = Some(kind);
+        *want_head = false;
     }
 }
 
-/// The depth at which a value sits: containers have already been pushed.
-fn depth_of_value(kind: Kind, depth_after: usize) -> usize {
-    match kind {
-        Kind::Object | Kind::Array => depth_after - 1,
-        _ => depth_after,
+/// Reads `"key" :` at `i`; returns the position of the value (whitespace
+/// skipped).
+#[inline]
+fn key(b: &[u8], i: usize) -> Result<usize, Invalid> {
+    if b.get(i) != Some(&b'"') {
+        return Err(Invalid);
     }
-}
-
-fn after_value(depth: usize) -> Expect {
-    if depth == 0 {
-        Expect::Done
-    } else {
-        Expect::CommaOrEnd
+    let (end, _) = string_end(b, i + 1)?;
+    let i = skip_ws(b, end + 1);
+    if b.get(i) != Some(&b':') {
+        return Err(Invalid);
     }
+    Ok(skip_ws(b, i + 1))
 }
 
 /// Decodes a JSON string's raw contents (between the quotes). `None` when an

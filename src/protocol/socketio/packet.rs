@@ -360,6 +360,18 @@ fn validate(
 }
 
 fn is_reserved(raw: &[u8], escaped: bool) -> bool {
+    if !escaped {
+        // The common case: one length switch and a compare, no decoding.
+        return matches!(
+            raw,
+            b"connect"
+                | b"connect_error"
+                | b"disconnect"
+                | b"disconnecting"
+                | b"newListener"
+                | b"removeListener"
+        );
+    }
     RESERVED_EVENTS
         .iter()
         .any(|name| json::str_eq(raw, escaped, name))
