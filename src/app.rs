@@ -34,10 +34,7 @@ pub async fn run(
             drop((listener, shutdown));
             Err(Error::NotImplemented(mode))
         }
-        Mode::Proxy => {
-            drop((listener, shutdown));
-            Err(Error::NotImplemented(mode))
-        }
+        Mode::Proxy => crate::proxy::run(listener, config, shutdown).await,
     }
 }
 

@@ -1,4 +1,11 @@
 //! Proxy mode: each client session is relayed to legacy upstream gateways
 //! through the pure [`normalize`] state machine (PROTOCOL.md §4).
+pub mod backend;
+pub mod balance;
+mod leg_task;
 pub mod normalize;
+pub mod raw;
+mod service;
+mod session;
 pub mod upstream;
+pub use service::{Proxy, ProxyError, run};

@@ -24,7 +24,11 @@ pub async fn route<B: Backend>(
 ) -> Response {
     if !is_engine_path(&ctx.cfg.path, req.uri().path()) {
         return match routes {
-            Some(routes) => routes(req).await,
+            Some(routes) => {
+                let mut req = req;
+                req.extensions_mut().insert(PeerAddr(remote));
+                routes(req).await
+            }
             None => not_found(),
         };
     }
@@ -44,6 +48,11 @@ pub async fn route<B: Backend>(
     }
     resp
 }
+
+/// The client's address, set as a request extension for extra routes (a
+/// mode that serves another Engine.IO path needs it for the handshake).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
 
 /// `/socket.io/` also matches `/socket.io` (clients differ on the slash).
 fn is_engine_path(configured: &str, path: &str) -> bool {

@@ -34,7 +34,7 @@ pub type UpstreamWs = WebSocketStream<Box<dyn Io>>;
 
 /// tungstenite's read buffer per upstream socket (its default of 128 KiB
 /// would dominate the memory of a proxied session).
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+const READ_BUFFER_BYTES: usize = 2 * 1024;
 
 /// Where a leg goes: the upstream and the HTTP path on it (the Socket.IO
 /// path of its URL, or the raw Engine.IO path).

@@ -41,10 +41,10 @@ pub fn system_roots() -> Vec<CertificateDer<'static>> {
         .into_iter()
         .chain(BUNDLE_PATHS.iter().map(std::path::PathBuf::from));
     for path in candidates {
-        if let Ok(certs) = load_pem(&path) {
-            if !certs.is_empty() {
-                return certs;
-            }
+        if let Ok(certs) = load_pem(&path)
+            && !certs.is_empty()
+        {
+            return certs;
         }
     }
     Vec::new()

@@ -1,0 +1,106 @@
+//! The task behind one leg: pick the session's upstream (moving on to the
+//! next one if a dial fails during the client's handshake), open the
+//! upstream Engine.IO session, then relay until it ends, reporting every
+//! upstream message and the leg's fate to the session.
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::normalize::LegId;
+use super::session::Shared;
+use super::upstream::{Leg, LegEnd, LegError, Outbound, Target};
+use crate::protocol::engineio;
+use crate::protocol::socketio::connect::Query;
+use crate::protocol::socketio::{Assembler, DecodeMode};
+
+/// Runs leg `leg` of a session until it ends or `cancel` fires.
+pub(super) async fn run(
+    shared: Arc<Shared>,
+    leg: LegId,
+    query: Query,
+    rx: mpsc::Receiver<Outbound>,
+    cancel: CancellationToken,
+) {
+    let core = shared.core.clone();
+    let _live = core.gauges.leg_started();
+    let query = query.encode();
+    let connected = tokio::select! {
+        () = cancel.cancelled() => return,
+        r = connect(&shared, &query) => r,
+    };
+    let (conn, idx) = match connected {
+        Ok(c) => c,
+        Err(e) => return shared.leg_failed(leg, e),
+    };
+    let _active = core.balancer.acquire(idx);
+    tracing::Span::current().record(
+        "upstream.addr",
+        tracing::field::display(&core.balancer.upstreams()[idx].url),
+    );
+    tracing::debug!("upstream session open");
+    shared.leg_opened(leg);
+    let mut asm = Assembler::with_mode(core.flavor.upstream_sio(), DecodeMode::Lenient);
+    let end = conn
+        .run(rx, cancel, |packet| {
+            let decoded = match packet {
+                engineio::Packet::Message(text) => asm.push_text(text),
+                engineio::Packet::Binary(data) => asm.push_binary(data),
+                _ => return,
+            };
+            match decoded {
+                Ok(Some(msg)) => shared.from_upstream(leg, msg),
+                Ok(None) => {}
+                Err(e) => tracing::debug!(error = %e, "invalid upstream packet dropped"),
+            }
+        })
+        .await;
+    match end {
+        LegEnd::Closed => tracing::debug!("upstream session closed"),
+        LegEnd::UpstreamClosed => {
+            tracing::debug!("upstream closed the session");
+            shared.leg_lost(leg);
+        }
+        LegEnd::Failed(why) => {
+            tracing::debug!(why, "upstream session lost");
+            core.balancer.report_failure(idx);
+            shared.leg_lost(leg);
+        }
+    }
+}
+
+/// Dials the session's upstream; before any leg of the session opened, a
+/// failed dial moves the session to the next upstream in its order. A refusal
+/// (HTTP 4xx) is final: another upstream would refuse the same client.
+async fn connect(shared: &Shared, query: &str) -> Result<(Leg, usize), LegError> {
+    let core = &shared.core;
+    let eio = core.flavor.upstream_eio();
+    // Each turn either returns or moves the pin on; bound it anyway.
+    for _ in 0..=2 * core.balancer.upstreams().len() {
+        let Some(idx) = shared.lock().pin.current() else {
+            break;
+        };
+        let target = Target::socketio(&core.balancer.upstreams()[idx].url);
+        match Leg::connect(&target, eio, query, &shared.headers, &core.dial).await {
+            Ok(conn) => {
+                if shared.lock().pin.opened(idx) {
+                    core.balancer.report_success(idx);
+                    return Ok((conn, idx));
+                }
+                // Another leg moved the session on meanwhile: follow it.
+            }
+            Err(e) if e.is_refusal() => return Err(e),
+            Err(e) => {
+                tracing::debug!(upstream.addr = %target.url, error = %e, "upstream dial failed");
+                core.balancer.report_failure(idx);
+                if !shared.lock().pin.failed(idx) {
+                    return Err(e);
+                }
+            }
+        }
+    }
+    Err(LegError::Connect {
+        addr: "no upstream left".into(),
+        source: std::io::Error::other("every upstream failed"),
+    })
+}
