@@ -222,6 +222,11 @@ pub async fn open_session<B: Backend>(
         conn.finish(ctx).await;
         return Err(Error::BadRequest);
     }
+    // Shutdown may have begun while the backend was deciding; it sets its
+    // flag before closing the registered sessions, so one side sees the other.
+    if ctx.is_shutting_down() {
+        conn.session.close(CloseReason::Shutdown);
+    }
     Ok(conn)
 }
 
