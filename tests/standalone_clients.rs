@@ -209,6 +209,14 @@ async fn scenario(version: u8, transports: Transports) {
     .await;
     let args = a.wait_event("file").await;
     assert_eq!(unbin(&args[0]), Some(vec![9, 8, 7]));
+    // Emit with ack: client.js acks with the event's own args.
+    let ask = json!({"namespace": "/chat", "event": "ask", "args": ["q", {"$bin": "AQ=="}], "socket": a_id, "ack": true});
+    let (status, resp) = server.api("POST", "emit", &ask.to_string()).await;
+    assert_eq!(status, 200, "{resp}");
+    assert_eq!(
+        resp,
+        json!({"delivered": 1, "ack": ["q", {"$bin": "AQ=="}]})
+    );
 
     // Disconnect from the API, then from the client.
     let b_id = sockets(&server, "/chat")

@@ -156,6 +156,7 @@ impl Backend for StandaloneBackend {
         tracing::debug!(?reason, sockets = conn.sockets.len(), "session closed");
         conn.connect_timer = None;
         for (_, socket) in conn.sockets.drain() {
+            socket.shared.drop_pending();
             if !socket.shared.is_kicked() {
                 namespace::release(&self.hub, &socket).await;
             }
@@ -186,8 +187,7 @@ async fn dispatch(hub: &Arc<Hub>, conn: &mut Conn, msg: Message) -> Result<(), C
             if conn.socket(nsp).is_none() {
                 return conn.not_connected(nsp);
             }
-            // The push API does not ask clients for acks yet: nothing waits.
-            tracing::trace!(nsp, id = ?packet.ack_id, "unexpected ack ignored");
+            events::on_ack(conn, msg);
             Ok(())
         }
     }

@@ -33,6 +33,39 @@ pub enum CodecError {
     TooManyAttachments,
 }
 
+/// The payload of an EVENT, encoded once: the JSON array `[event, ...args]`
+/// with placeholders, and the attachments. The header (nsp, ack id) is
+/// added by [`EventPayload::packet`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventPayload {
+    pub data: Bytes,
+    pub attachments: Vec<Bytes>,
+}
+
+impl EventPayload {
+    /// `[event, ...args]`, with `{"$bin":…}` values as attachments.
+    pub fn new(event: &str, args: Vec<Value>) -> Result<EventPayload, CodecError> {
+        let mut array = Vec::with_capacity(args.len() + 1);
+        array.push(Value::String(event.to_string()));
+        array.extend(args);
+        let (data, attachments) = payload(array)?;
+        Ok(EventPayload { data, attachments })
+    }
+
+    /// The EVENT (or BINARY_EVENT) for `nsp`, asking for ack `ack_id` if set.
+    pub fn packet(&self, nsp: &str, ack_id: Option<u64>) -> BroadcastPacket {
+        let (text, binary) = (PacketKind::Event, PacketKind::BinaryEvent);
+        header(
+            text,
+            binary,
+            nsp,
+            ack_id,
+            self.data.clone(),
+            &self.attachments,
+        )
+    }
+}
+
 /// An EVENT (or BINARY_EVENT) `[event, ...args]` for `nsp`.
 pub fn event(
     nsp: &str,
@@ -40,44 +73,43 @@ pub fn event(
     event: &str,
     args: Vec<Value>,
 ) -> Result<BroadcastPacket, CodecError> {
-    let mut array = Vec::with_capacity(args.len() + 1);
-    array.push(Value::String(event.to_string()));
-    array.extend(args);
-    build(
-        PacketKind::Event,
-        PacketKind::BinaryEvent,
-        nsp,
-        ack_id,
-        array,
-    )
+    Ok(EventPayload::new(event, args)?.packet(nsp, ack_id))
 }
 
 /// An ACK (or BINARY_ACK) carrying `args` for the client's ack `id`.
 pub fn ack(nsp: &str, id: u64, args: Vec<Value>) -> Result<BroadcastPacket, CodecError> {
-    build(PacketKind::Ack, PacketKind::BinaryAck, nsp, Some(id), args)
+    let (data, attachments) = payload(args)?;
+    let (text, binary) = (PacketKind::Ack, PacketKind::BinaryAck);
+    Ok(header(text, binary, nsp, Some(id), data, &attachments))
 }
 
-fn build(
+/// The JSON text of `array` with `{"$bin":…}` replaced by placeholders.
+fn payload(array: Vec<Value>) -> Result<(Bytes, Vec<Bytes>), CodecError> {
+    let mut array = Value::Array(array);
+    let mut attachments = Vec::new();
+    extract_bin(&mut array, &mut attachments)?;
+    let data = serde_json::to_vec(&array).expect("a JSON value always serializes");
+    Ok((Bytes::from(data), attachments))
+}
+
+fn header(
     text_kind: PacketKind,
     binary_kind: PacketKind,
     nsp: &str,
     ack_id: Option<u64>,
-    array: Vec<Value>,
-) -> Result<BroadcastPacket, CodecError> {
-    let mut array = Value::Array(array);
-    let mut attachments = Vec::new();
-    extract_bin(&mut array, &mut attachments)?;
+    data: Bytes,
+    attachments: &[Bytes],
+) -> BroadcastPacket {
     let kind = if attachments.is_empty() {
         text_kind
     } else {
         binary_kind
     };
-    let data = serde_json::to_vec(&array).expect("a JSON value always serializes");
-    let packet = Packet::new(kind, attachments.len(), nsp, ack_id, Bytes::from(data));
-    Ok(BroadcastPacket {
+    let packet = Packet::new(kind, attachments.len(), nsp, ack_id, data);
+    BroadcastPacket {
         text: packet.encode(),
-        attachments,
-    })
+        attachments: attachments.to_vec(),
+    }
 }
 
 /// Replaces every `{"$bin":"<base64>"}` in `value` by a placeholder and

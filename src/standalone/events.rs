@@ -126,6 +126,26 @@ pub(super) async fn on_event(
     Ok(())
 }
 
+/// An ACK or BINARY_ACK from the client on a connected namespace: resolves
+/// the push API's pending "emit with ack" (unknown ids are ignored, as Node
+/// does).
+pub(super) fn on_ack(conn: &mut Conn, msg: Message) {
+    let packet = &msg.packet;
+    let (Some(id), Some(socket)) = (packet.ack_id, conn.socket(packet.nsp_str())) else {
+        return;
+    };
+    let Ok(mut args) = serde_json::from_slice::<Vec<Value>>(&packet.data) else {
+        return;
+    };
+    if !msg.attachments.is_empty() {
+        args.iter_mut()
+            .for_each(|v| codec::inject_bin(v, &msg.attachments));
+    }
+    if !socket.shared.resolve_ack(id, args) {
+        tracing::trace!(id, "ack for nothing pending, ignored");
+    }
+}
+
 /// The built-in `join` / `leave`.
 async fn room_event(
     hub: &Hub,

@@ -273,6 +273,7 @@ pub(super) async fn on_disconnect(
 
 /// Drops a socket from the adapter (its session left or closed).
 pub(super) async fn release(hub: &Hub, socket: &Socket) {
+    socket.shared.drop_pending();
     if let Err(e) = hub
         .adapter
         .del_socket(socket.nsp.name_arc(), socket.id.clone())

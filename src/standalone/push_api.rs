@@ -13,16 +13,21 @@
 //! `namespace` defaults to `/`; `rooms`, `except`, `socket` are optional
 //! filters (see [`BroadcastOptions`]); `socket` is the id the client sees as
 //! `socket.id`. In `args`, `{"$bin":"<base64>"}` is sent as a binary
-//! attachment (at most 10). `close:true` closes the client's whole session
-//! instead of leaving the namespace (`41/nsp,`). Errors: 401
-//! `{"error":"unauthorized"}`, 400 `{"error":"<reason>"}`, 404, 405, 413
-//! (body over the limit), 503 when the adapter fails. The packet of an
+//! attachment (at most 10). With `"ack":true` (and `socket` set) the event
+//! asks the client for an ack and the reply waits for it (`timeout_ms`,
+//! default 5000, at most 120000): `{"delivered":1,"ack":[…]}`, or 504 when
+//! none comes; binary ack args come back as `{"$bin":…}`. `close:true`
+//! closes the client's whole session instead of leaving the namespace
+//! (`41/nsp,`). Errors: 401 `{"error":"unauthorized"}`, 400
+//! `{"error":"<reason>"}`, 404, 405, 413 (body over the limit), 503 when the
+//! adapter fails, 504 when an awaited ack does not come. The packet of an
 //! emit is encoded once and shared by every recipient.
 //!
 //! ```text
 //! T="Authorization: Bearer $TOKEN"; J="Content-Type: application/json"; A=http://127.0.0.1:3000/api/v1
 //! curl -H "$T" -H "$J" -d '{"namespace":"/chat","event":"news","args":["hi"],"rooms":["r1"],"except":["r2"]}' $A/emit
 //! curl -H "$T" -H "$J" -d '{"event":"file","args":[{"$bin":"AQID"}],"socket":"<id>"}' $A/emit
+//! curl -H "$T" -H "$J" -d '{"event":"ask","args":[1],"socket":"<id>","ack":true,"timeout_ms":3000}' $A/emit
 //! curl -H "$T" -H "$J" -d '{"namespace":"/chat","socket":"<id>","rooms":["r1"]}' $A/rooms/join
 //! curl -H "$T" -H "$J" -d '{"namespace":"/chat","socket":"<id>","rooms":["r1"]}' $A/rooms/leave
 //! curl -H "$T" -H "$J" -d '{"namespace":"/chat","socket":"<id>","close":false}' $A/disconnect
@@ -31,6 +36,7 @@
 //! ```
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
@@ -39,8 +45,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
-use super::adapter::{AdapterError, BroadcastOptions};
-use super::{Hub, codec};
+use super::Hub;
+use super::adapter::{AckOutcome, AdapterError, BroadcastOptions};
+use super::codec::EventPayload;
 use crate::protocol::socketio::RESERVED_EVENTS;
 use crate::protocol::socketio::connect::Query;
 
@@ -62,7 +69,13 @@ enum ApiError {
     NotFound,
     MethodNotAllowed(&'static str),
     Unavailable(AdapterError),
+    /// An emit with ack got no ack.
+    NoAck(String),
 }
+
+/// Default and largest wait for a client's ack (`timeout_ms`).
+const DEFAULT_ACK_TIMEOUT_MS: u64 = 5_000;
+const MAX_ACK_TIMEOUT_MS: u64 = 120_000;
 
 type ApiResult = Result<Value, ApiError>;
 
@@ -152,16 +165,52 @@ impl PushApi {
                 body.event
             )));
         }
-        let packet = codec::event(&body.namespace, None, &body.event, body.args)
+        let payload = EventPayload::new(&body.event, body.args)
             .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let packet = payload.packet(&body.namespace, None);
+        let ack = body.ack;
         let opts = BroadcastOptions {
             nsp: body.namespace,
             rooms: body.rooms,
             except: body.except,
             socket: body.socket,
         };
+        if ack {
+            return self.emit_with_ack(opts, payload, body.timeout_ms).await;
+        }
         let delivered = self.hub.adapter.broadcast(opts, packet).await?;
         Ok(json!({ "delivered": delivered }))
+    }
+
+    async fn emit_with_ack(
+        &self,
+        opts: BroadcastOptions,
+        payload: EventPayload,
+        timeout_ms: Option<u64>,
+    ) -> ApiResult {
+        if opts.socket.is_none() {
+            return Err(ApiError::BadRequest(r#""ack": true needs "socket""#.into()));
+        }
+        let ms = timeout_ms.unwrap_or(DEFAULT_ACK_TIMEOUT_MS);
+        if ms == 0 || ms > MAX_ACK_TIMEOUT_MS {
+            return Err(ApiError::BadRequest(format!(
+                "timeout_ms must be 1 to {MAX_ACK_TIMEOUT_MS}"
+            )));
+        }
+        let timeout = Duration::from_millis(ms);
+        match self
+            .hub
+            .adapter
+            .emit_with_ack(opts, payload, timeout)
+            .await?
+        {
+            AckOutcome::NoSocket => Ok(json!({ "delivered": 0 })),
+            AckOutcome::Acked(args) => Ok(json!({ "delivered": 1, "ack": args })),
+            AckOutcome::TimedOut => Err(ApiError::NoAck(format!("no ack within {ms} ms"))),
+            AckOutcome::Disconnected => Err(ApiError::NoAck(
+                "the socket disconnected before acking".into(),
+            )),
+        }
     }
 
     async fn rooms_op(&self, body: RoomsBody, join: bool) -> ApiResult {
@@ -230,6 +279,10 @@ struct EmitBody {
     except: Vec<String>,
     #[serde(default)]
     socket: Option<String>,
+    #[serde(default)]
+    ack: bool,
+    #[serde(default)]
+    timeout_ms: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -285,6 +338,7 @@ fn error_response(e: ApiError) -> Response<Bytes> {
             "method not allowed".to_string(),
         ),
         ApiError::Unavailable(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        ApiError::NoAck(reason) => (StatusCode::GATEWAY_TIMEOUT, reason.clone()),
     };
     let mut resp = json_response(status, &json!({ "error": message }));
     match e {

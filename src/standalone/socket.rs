@@ -5,16 +5,21 @@
 //!   push and an ack are sent at the same time.
 //! - [`LocalSocket`]: what the adapter holds to reach a socket of this node.
 //! - [`Socket`]: what the session holds: id, namespace, verified claims, and
-//!   the flag the adapter sets when the push API disconnects the socket.
+//!   the [`SocketShared`] state: the flag the adapter sets when the push API
+//!   disconnects the socket, and the server → client events awaiting acks.
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
 use rand::Rng as _;
 use serde_json::{Map, Value};
+use tokio::sync::oneshot;
 
 use super::adapter::BroadcastPacket;
+use super::codec::EventPayload;
 use super::namespace::Namespace;
 use crate::protocol::engineio;
 use crate::protocol::socketio::connect::Query;
@@ -67,16 +72,46 @@ impl Outbox {
     }
 }
 
+/// The outcome of an event sent to one socket with an ack request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AckOutcome {
+    /// No matching socket.
+    NoSocket,
+    /// The client acked with these args (binary as `{"$bin":…}`).
+    Acked(Vec<Value>),
+    /// No ack within the timeout.
+    TimedOut,
+    /// The socket left or its session closed first.
+    Disconnected,
+}
+
 /// State shared between a socket's session and the adapter.
 #[derive(Debug, Default)]
 pub struct SocketShared {
     /// Set once the server disconnected the socket (push API).
     kicked: AtomicBool,
+    /// Server → client events waiting for the client's ack, by ack id.
+    pending: Mutex<HashMap<u64, oneshot::Sender<Vec<Value>>>>,
 }
 
 impl SocketShared {
     pub fn is_kicked(&self) -> bool {
         self.kicked.load(Ordering::Acquire)
+    }
+
+    /// Hands a client ACK to the event waiting for it; false if none waits.
+    pub fn resolve_ack(&self, id: u64, args: Vec<Value>) -> bool {
+        let waiter = self.pending().remove(&id);
+        waiter.is_some_and(|tx| tx.send(args).is_ok())
+    }
+
+    /// Fails every pending ack (the socket is gone).
+    pub fn drop_pending(&self) {
+        self.pending().clear();
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<Vec<Value>>>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -85,6 +120,7 @@ impl SocketShared {
 pub struct LocalSocket {
     pub id: Arc<str>,
     pub nsp: Arc<str>,
+    namespace: Arc<Namespace>,
     outbox: Arc<Outbox>,
     shared: Arc<SocketShared>,
 }
@@ -99,6 +135,7 @@ impl LocalSocket {
     /// whole session) and marks the socket so its session drops it.
     pub fn kick(&self, close_session: bool) {
         self.shared.kicked.store(true, Ordering::Release);
+        self.shared.drop_pending();
         if close_session {
             self.outbox
                 .close(CloseReason::Backend("disconnected by the push API".into()));
@@ -106,6 +143,26 @@ impl LocalSocket {
             let packet = Packet::new(PacketKind::Disconnect, 0, &self.nsp, None, Bytes::new());
             // A full queue closes the session, which disconnects it too.
             let _ = self.outbox.send_packet(&packet);
+        }
+    }
+
+    /// Sends an event asking for an ack (id from the namespace's counter)
+    /// and waits for the client's ACK, at most `timeout`.
+    pub async fn emit_with_ack(&self, payload: &EventPayload, timeout: Duration) -> AckOutcome {
+        let id = self.namespace.next_ack_id();
+        let (tx, rx) = oneshot::channel();
+        self.shared.pending().insert(id, tx);
+        if !self.send(&payload.packet(&self.nsp, Some(id))) {
+            self.shared.pending().remove(&id);
+            return AckOutcome::Disconnected;
+        }
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(args)) => AckOutcome::Acked(args),
+            Ok(Err(_)) => AckOutcome::Disconnected,
+            Err(_) => {
+                self.shared.pending().remove(&id);
+                AckOutcome::TimedOut
+            }
         }
     }
 }
@@ -150,6 +207,7 @@ impl Socket {
         LocalSocket {
             id: self.id.clone(),
             nsp: self.nsp.name_arc(),
+            namespace: self.nsp.clone(),
             outbox: outbox.clone(),
             shared: self.shared.clone(),
         }

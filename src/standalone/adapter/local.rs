@@ -4,8 +4,10 @@
 //! (a reference-count bump, no re-encoding).
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
-use super::{Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, SocketInfo};
+use super::{AckOutcome, Adapter, AdapterFuture, BroadcastOptions, BroadcastPacket, SocketInfo};
+use crate::standalone::codec::EventPayload;
 use crate::standalone::rooms::RoomIndex;
 use crate::standalone::socket::LocalSocket;
 
@@ -140,6 +142,23 @@ impl Adapter for LocalAdapter {
         packet: BroadcastPacket,
     ) -> AdapterFuture<'_, usize> {
         Box::pin(async move { Ok(self.send_to_matching(&opts, &packet)) })
+    }
+
+    fn emit_with_ack(
+        &self,
+        opts: BroadcastOptions,
+        payload: EventPayload,
+        timeout: Duration,
+    ) -> AdapterFuture<'_, AckOutcome> {
+        Box::pin(async move {
+            if opts.socket.is_none() {
+                return Ok(AckOutcome::NoSocket);
+            }
+            let Some(socket) = self.targets(&opts).into_iter().next() else {
+                return Ok(AckOutcome::NoSocket);
+            };
+            Ok(socket.emit_with_ack(&payload, timeout).await)
+        })
     }
 
     fn add_rooms(&self, opts: BroadcastOptions, rooms: Vec<String>) -> AdapterFuture<'_, usize> {

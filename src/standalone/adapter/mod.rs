@@ -17,11 +17,14 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use super::codec::EventPayload;
 use super::rooms::Selector;
+pub use super::socket::AckOutcome;
 use super::socket::LocalSocket;
 
 /// The future returned by every [`Adapter`] method.
@@ -117,6 +120,15 @@ pub trait Adapter: Send + Sync + 'static {
         opts: BroadcastOptions,
         packet: BroadcastPacket,
     ) -> AdapterFuture<'_, usize>;
+
+    /// Sends an event asking for an ack to the one socket `opts` selects
+    /// (`opts.socket` must be set) and waits for its ack, at most `timeout`.
+    fn emit_with_ack(
+        &self,
+        opts: BroadcastOptions,
+        payload: EventPayload,
+        timeout: Duration,
+    ) -> AdapterFuture<'_, AckOutcome>;
 
     /// Puts the matching sockets in `rooms`. Returns how many matched.
     fn add_rooms(&self, opts: BroadcastOptions, rooms: Vec<String>) -> AdapterFuture<'_, usize>;
