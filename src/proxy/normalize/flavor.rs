@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::config::UpstreamFlavor;
 use crate::protocol::{engineio, socketio};
 
 /// The kind of upstream server, chosen in the configuration.
@@ -94,6 +95,19 @@ impl Flavor {
     }
 }
 
+impl From<UpstreamFlavor> for Flavor {
+    /// The configuration's flavor (a plain name there) as the proxy's type.
+    fn from(f: UpstreamFlavor) -> Flavor {
+        match f {
+            UpstreamFlavor::GoLegacy => Flavor::GoLegacy,
+            UpstreamFlavor::Go14 => Flavor::Go14,
+            UpstreamFlavor::GoModern => Flavor::GoModern,
+            UpstreamFlavor::NodeV2 => Flavor::NodeV2,
+            UpstreamFlavor::V4 => Flavor::V4,
+        }
+    }
+}
+
 impl FromStr for Flavor {
     type Err = UnknownFlavor;
 
@@ -150,6 +164,14 @@ mod tests {
         assert!(Flavor::NodeV2.forwards_disconnect());
         assert!(!Flavor::V4.auto_connects_root());
         assert_eq!(Flavor::V4.upstream_sio(), socketio::Revision::V5);
+    }
+
+    #[test]
+    fn config_flavor_maps_to_the_same_name() {
+        for name in UpstreamFlavor::NAMES {
+            let config: UpstreamFlavor = name.parse().expect("config accepts its own names");
+            assert_eq!(Flavor::from(config).name(), name);
+        }
     }
 
     #[test]

@@ -275,3 +275,17 @@ fn client_connect_error_packet_is_dropped() {
     let mut h = H::sio4_connected(GoLegacy);
     assert_eq!(h.client(r#"44"x""#), [drop(reason::CLIENT_CONNECT_ERROR)]);
 }
+
+#[test]
+fn v4_connect_error_reaches_a_sio5_client_unchanged_and_forgets_the_namespace() {
+    let mut h = H::new(SIO5, V4);
+    h.client("40");
+    h.leg_open(1);
+    h.up(1, r#"40{"sid":"u0"}"#);
+    assert_eq!(h.client("40/nope?x=1,"), [r#"U1 40/nope,{"x":"1"}"#]);
+    assert_eq!(
+        h.up(1, r#"44/nope,{"message":"Invalid namespace"}"#),
+        [r#"C 44/nope,{"message":"Invalid namespace"}"#]
+    );
+    assert_eq!(h.client("40/nope,"), ["U1 40/nope,"], "may be retried");
+}
