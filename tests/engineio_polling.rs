@@ -270,67 +270,6 @@ async fn oversize_post_is_413() {
     assert_eq!(small.status, 200, "the session survives a refused body");
 }
 
-#[tokio::test]
-async fn eio3_client_ping_is_answered_with_pong() {
-    let srv = spawn(test_config()).await;
-    let (p, _) = Poller::open(srv.addr, 3, "").await;
-    assert_eq!(p.post("1:2").await.text(), "ok");
-    assert_eq!(p.get().await.text(), "1:3");
-}
-
-#[tokio::test]
-async fn eio4_server_pings_and_closes_without_pong() {
-    let cfg = ServerConfig {
-        ping_interval_ms: 100,
-        ping_timeout_ms: 100,
-        ..test_config()
-    };
-    let mut srv = spawn(cfg).await;
-    let (p, _) = Poller::open(srv.addr, 4, "").await;
-    assert_eq!(p.get().await.text(), "2");
-    assert_eq!(p.post("3").await.text(), "ok");
-    assert_eq!(p.get().await.text(), "2", "a pong schedules the next ping");
-    // No pong this time.
-    assert_eq!(srv.closed(&p.sid).await, CloseReason::PingTimeout);
-    assert_eq!(p.get().await.text(), "1");
-}
-
-#[tokio::test]
-async fn eio3_session_times_out_after_silence() {
-    let cfg = ServerConfig {
-        ping_interval_ms: 100,
-        ping_timeout_ms: 100,
-        ..test_config()
-    };
-    let mut srv = spawn(cfg).await;
-    let (p, _) = Poller::open(srv.addr, 3, "").await;
-    assert_eq!(srv.closed(&p.sid).await, CloseReason::PingTimeout);
-}
-
-#[tokio::test]
-async fn eio4_client_ping_closes_when_strict() {
-    let mut srv = spawn(test_config()).await;
-    let (p, _) = Poller::open(srv.addr, 4, "").await;
-    assert_eq!(p.post("2").await.text(), "ok");
-    assert!(matches!(
-        srv.closed(&p.sid).await,
-        CloseReason::ProtocolError(_)
-    ));
-}
-
-#[tokio::test]
-async fn eio4_client_ping_is_ignored_when_not_strict() {
-    let mut srv = spawn(ServerConfig {
-        strict_heartbeat: false,
-        ..test_config()
-    })
-    .await;
-    let (p, _) = Poller::open(srv.addr, 4, "").await;
-    assert_eq!(p.post("2\x1e4still-here").await.text(), "ok");
-    assert_eq!(p.get().await.text(), "4still-here");
-    assert!(!srv.has_closed(&p.sid));
-}
-
 /// An EIO3 GET known to be pending on the server: of two concurrent GETs
 /// the later one is refused (EIO3 keeps the session), the other waits.
 async fn pending_eio3_get(p: &Poller) -> tokio::task::JoinHandle<common::http_client::Resp> {

@@ -115,51 +115,6 @@ async fn oversize_message_closes_with_1009() {
 }
 
 #[tokio::test]
-async fn eio3_client_ping_is_answered() {
-    let srv = spawn(test_config()).await;
-    let mut ws = connect(srv.addr, 3, "").await;
-    next_text(&mut ws).await;
-    send_text(&mut ws, "2").await;
-    assert_eq!(next_text(&mut ws).await, "3");
-}
-
-#[tokio::test]
-async fn eio4_server_pings_and_closes_without_pong() {
-    let mut srv = spawn(ServerConfig {
-        ping_interval_ms: 100,
-        ping_timeout_ms: 100,
-        ..test_config()
-    })
-    .await;
-    let mut ws = connect(srv.addr, 4, "").await;
-    let sid = open_sid(&next_text(&mut ws).await);
-    assert_eq!(next_text(&mut ws).await, "2");
-    send_text(&mut ws, "3").await;
-    assert_eq!(
-        next_text(&mut ws).await,
-        "2",
-        "a pong schedules the next ping"
-    );
-    // No pong this time: the server says goodbye and closes.
-    let (seen, _) = until_close(&mut ws).await;
-    assert_eq!(seen, vec![Message::text("1")]);
-    assert_eq!(srv.closed(&sid).await, CloseReason::PingTimeout);
-}
-
-#[tokio::test]
-async fn eio4_client_ping_closes_when_strict() {
-    let mut srv = spawn(test_config()).await;
-    let mut ws = connect(srv.addr, 4, "").await;
-    let sid = open_sid(&next_text(&mut ws).await);
-    send_text(&mut ws, "2").await;
-    until_close(&mut ws).await;
-    assert_eq!(
-        srv.closed(&sid).await,
-        CloseReason::ProtocolError("invalid heartbeat direction".into())
-    );
-}
-
-#[tokio::test]
 async fn client_close_packet_ends_the_session() {
     let mut srv = spawn(test_config()).await;
     let mut ws = connect(srv.addr, 4, "").await;
