@@ -8,6 +8,7 @@
 //! client reconnects through siogate; every session and leg is released.
 //! Also: a `wss://` upstream, and a raw Engine.IO route.
 
+#[allow(unused_imports)] // each test binary uses a part of the shared harness
 mod common;
 mod proxy_harness;
 
@@ -157,7 +158,7 @@ async fn wss_upstream_is_verified_against_the_configured_ca() {
     let url = format!("wss://127.0.0.1:{}", up.port);
     let ca = siogate::proxy::upstream::tls::load_pem(&ca).expect("CA cert");
     let proxy = proxy_harness::spawn_proxy(
-        Proxy::with_ca(&config("v4", &[url.clone()], |_| {}), ca).expect("proxy"),
+        Proxy::with_ca(&config("v4", std::slice::from_ref(&url), |_| {}), ca).expect("proxy"),
     )
     .await;
     let opts = with_token(4, &proxy.url(), "/chat", Transports::WebsocketOnly);

@@ -32,6 +32,8 @@ async fn peer() -> (Target, tokio::task::JoinHandle<(PeerWs, String)>) {
         let (stream, _) = listener.accept().await.expect("accept");
         let uri = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
         let seen = uri.clone();
+        // The callback type is tungstenite's; its error variant is what it is.
+        #[allow(clippy::result_large_err)]
         let cb = move |req: &http::Request<()>, resp| {
             *seen.lock().expect("lock") = req.uri().to_string();
             Ok(resp)
