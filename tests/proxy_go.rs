@@ -161,3 +161,24 @@ async fn go_modern_serves_socketio_client_2_with_namespace_query() {
 async fn go_modern_serves_socketio_client_4_with_auth() {
     version_with_client(GoVersion::V1_7_0, 4).await;
 }
+
+#[tokio::test]
+async fn unknown_namespace_on_go_modern_is_a_connect_error_and_the_upstream_stays_healthy() {
+    let fx = GoFixture::start(GoVersion::V1_7_0).await;
+    let proxy = spawn(config("go-modern", &[format!("ws://{}", fx.addr)], |_| {})).await;
+    for client in [2, 4, 2, 4] {
+        let opts = ClientOpts::new(client, proxy.url())
+            .nsp("/nope")
+            .no_reconnect();
+        let mut c = Client::spawn(&opts);
+        let err = c.proc.wait_ev("connect_error", STEP).await;
+        assert_eq!(
+            err["message"], "Invalid namespace",
+            "client {client}.x: {err}"
+        );
+    }
+    assert!(proxy.balancer.upstreams()[0].is_healthy());
+    let opts = ClientOpts::new(4, proxy.url()).nsp("/chat");
+    let (mut c, _) = Client::connect(&opts).await;
+    echo(&mut c, "still served", "after unknown namespaces").await;
+}

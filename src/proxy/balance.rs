@@ -7,8 +7,10 @@
 //! - [`Balancer::order`] returns every upstream, preferred first, healthy
 //!   before ejected: a session dials the first and, if that fails during the
 //!   client's handshake, moves on to the next.
-//! - Passive ejection: [`EJECT_AFTER_FAILURES`] failures in a row (failed
-//!   dials, upstream connections lost mid-session) mark an upstream down.
+//! - Passive ejection: [`EJECT_AFTER_FAILURES`] failed dials in a row mark
+//!   an upstream down. (A connection lost mid-session does not count: go
+//!   v1.7.0 drops the connection on an unknown namespace, which a client can
+//!   trigger at will.)
 //! - Active health ([`health_loop`]): every `interval`, an Engine.IO
 //!   handshake to each upstream (open packet read, then `1`); success brings
 //!   it back, failure marks it down.
@@ -138,7 +140,7 @@ impl Balancer {
         }
     }
 
-    /// A dial of `i` failed or its connection was lost.
+    /// A dial of `i` failed.
     pub fn report_failure(&self, i: usize) {
         let u = &self.ups[i];
         let n = u.failures.fetch_add(1, Ordering::AcqRel).saturating_add(1);

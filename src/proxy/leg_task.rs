@@ -26,7 +26,9 @@ pub(super) async fn run(
     let _live = core.gauges.leg_started();
     let query = query.encode();
     let connected = tokio::select! {
-        () = cancel.cancelled() => return,
+        // Closed by the normalizer (then it ignores this) or with the whole
+        // session; either way nobody may keep waiting for this leg.
+        () = cancel.cancelled() => Err(LegError::Cancelled),
         r = connect(&shared, &query) => r,
     };
     let (conn, idx) = match connected {
@@ -61,9 +63,11 @@ pub(super) async fn run(
             tracing::debug!("upstream closed the session");
             shared.leg_lost(leg);
         }
+        // Not counted against the upstream's health: go v1.7.0 drops the
+        // connection on an unknown namespace, which is the client's doing.
+        // Dial failures and the active checks decide health.
         LegEnd::Failed(why) => {
             tracing::debug!(why, "upstream session lost");
-            core.balancer.report_failure(idx);
             shared.leg_lost(leg);
         }
     }
