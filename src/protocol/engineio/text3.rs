@@ -70,22 +70,35 @@ fn prefix_bytes(rule: LengthRule, rest: &[u8], n: usize) -> Option<usize> {
             let boundary = rest.get(n).is_none_or(|&b| !is_continuation(b));
             (n <= rest.len() && boundary).then_some(n)
         }
-        LengthRule::Utf16 => {
-            let (mut units, mut i) = (0usize, 0usize);
-            while units < n {
-                let lead = *rest.get(i)?;
-                let (width, u) = match lead {
-                    0x00..=0x7f => (1, 1),
-                    0xc0..=0xdf => (2, 1),
-                    0xe0..=0xef => (3, 1),
-                    _ => (4, 2),
-                };
-                units += u;
-                i += width;
-            }
-            (units == n && i <= rest.len()).then_some(i)
-        }
+        LengthRule::Utf16 => utf16_prefix_bytes(rest, n),
     }
+}
+
+/// Bytes of `rest` holding `n` UTF-16 units. Counts whole chunks with the
+/// vectorizable [`utf16_units`]: a chunk of `need` bytes from a char
+/// boundary holds at most `need` units, so the loop never overshoots except
+/// by splitting a surrogate pair (which is a mismatch), and `need` shrinks
+/// by at least a third per round (3 bytes hold at least 1 unit).
+fn utf16_prefix_bytes(rest: &[u8], n: usize) -> Option<usize> {
+    let (mut pos, mut need) = (0usize, n);
+    while need > 0 {
+        let end = pos.checked_add(need)?.min(rest.len());
+        if end == pos {
+            return None;
+        }
+        let units = utf16_units(&rest[pos..end]);
+        // extend past the continuation bytes of a char cut by the chunk end
+        let mut boundary = end;
+        while rest.get(boundary).is_some_and(|&b| is_continuation(b)) {
+            boundary += 1;
+        }
+        if units > need {
+            return None;
+        }
+        need -= units;
+        pos = boundary;
+    }
+    Some(pos)
 }
 
 fn is_continuation(b: u8) -> bool {
@@ -97,11 +110,24 @@ fn is_continuation(b: u8) -> bool {
 pub(super) fn count_units(rule: LengthRule, text: &[u8]) -> usize {
     match rule {
         LengthRule::Utf8Bytes => text.len(),
-        LengthRule::Utf16 => text
-            .iter()
-            .map(|&b| usize::from(!is_continuation(b)) + usize::from(b >= 0xf0))
-            .sum(),
+        LengthRule::Utf16 => utf16_units(text),
     }
+}
+
+/// UTF-16 units of UTF-8 text: one per char leader, one more per 4-byte
+/// leader. Counted in 64-byte blocks with a `u8` sum so it vectorizes.
+fn utf16_units(text: &[u8]) -> usize {
+    if text.is_ascii() {
+        return text.len();
+    }
+    text.chunks(64)
+        .map(|block| {
+            let units = block.iter().fold(0u8, |acc, &b| {
+                acc + u8::from(!is_continuation(b)) + u8::from(b >= 0xf0)
+            });
+            usize::from(units)
+        })
+        .sum()
 }
 
 /// Length of `p`'s EIO3 text form under `rule`, without encoding it
@@ -190,6 +216,29 @@ mod tests {
         assert_eq!(prefix_bytes(LengthRule::Utf16, pair, 1), None);
         assert_eq!(prefix_bytes(LengthRule::Utf16, pair, 2), Some(4));
         assert_eq!(prefix_bytes(LengthRule::Utf16, pair, 4), None);
+    }
+
+    #[test]
+    fn chunked_utf16_walk_matches_a_char_by_char_walk() {
+        let text = "a€😀é中x😀😀€€ab".repeat(9);
+        let mut naive = vec![Some(0)];
+        for (i, ch) in text.char_indices() {
+            if ch.len_utf16() == 2 {
+                naive.push(None); // the middle of a surrogate pair
+            }
+            naive.push(Some(i + ch.len_utf8()));
+        }
+        for (n, want) in naive.iter().enumerate() {
+            assert_eq!(
+                prefix_bytes(LengthRule::Utf16, text.as_bytes(), n),
+                *want,
+                "n={n}"
+            );
+        }
+        assert_eq!(
+            prefix_bytes(LengthRule::Utf16, text.as_bytes(), naive.len()),
+            None
+        );
     }
 
     #[test]
