@@ -218,3 +218,37 @@ async fn legs_answer_socketio_4_server_pings() {
         .await;
     echo(&mut c, "alive", "v4 pings").await;
 }
+
+#[tokio::test]
+async fn sio5_client_without_connect_is_closed_after_the_connect_timeout() {
+    let fx = GoFixture::start(GoVersion::V1_7_0).await;
+    let proxy = spawn(config("go-modern", &[format!("ws://{}", fx.addr)], |c| {
+        c.server.connect_timeout_ms = 200;
+    }))
+    .await;
+    let url = format!("ws://{}/socket.io/?EIO=4&transport=websocket", proxy.addr);
+    let (mut ws, _) = within("connect", tokio_tungstenite::connect_async(url))
+        .await
+        .expect("ws");
+    let open = within("open", ws.next()).await;
+    assert!(
+        matches!(&open, Some(Ok(Message::Text(t))) if t.starts_with("0{")),
+        "{open:?}"
+    );
+    // Nothing but `1` and the end of the connection follows.
+    let mut rest = Vec::new();
+    while let Some(Ok(m)) = within("close", ws.next()).await {
+        rest.push(m);
+    }
+    assert!(
+        rest.iter()
+            .any(|m| matches!(m, Message::Text(t) if t.as_str() == "1")),
+        "{rest:?}"
+    );
+    assert_eq!(
+        fx.sessions_opened(),
+        0,
+        "no upstream session for a client that never connected"
+    );
+    proxy.wait_idle().await;
+}

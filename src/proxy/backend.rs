@@ -7,9 +7,11 @@
 //! the root leg is opened right there and the handshake waits for it, so an
 //! upstream that refuses (HTTP 4xx) or cannot be reached refuses the client's
 //! handshake too (PROTOCOL.md §4.0). SIO5 clients' legs open lazily at their
-//! first CONNECT.
+//! first CONNECT; one that sends none within the server's
+//! `connect_timeout_ms` is closed, as socket.io 4 does.
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -76,6 +78,9 @@ pub(super) struct Core {
     pub(super) norm: Options,
     pub(super) balancer: Arc<Balancer>,
     pub(super) dial: DialOptions,
+    /// An SIO5 client that has not sent a CONNECT by then is closed
+    /// (socket.io 4's `connectTimeout`; the server core's `connect_timeout_ms`).
+    pub(super) connect_timeout: Duration,
     /// Capacity of each leg's outbound channel, in Socket.IO messages.
     pub(super) leg_queue: usize,
     /// Owns every leg task, so shutdown can wait for them.
@@ -151,6 +156,10 @@ impl Backend for ProxyBackend {
             }
         }
         abandon.disarm();
+        if client == Revision::V5 {
+            core.tasks
+                .spawn(connect_timer(shared.clone(), core.connect_timeout));
+        }
         Ok(ProxySession {
             shared,
             assembler: Assembler::new(client),
@@ -181,6 +190,20 @@ impl Backend for ProxyBackend {
     async fn on_close(&self, session: ProxySession, reason: CloseReason) {
         tracing::debug!(?reason, "proxied session closed");
         session.shared.client_closed();
+    }
+}
+
+/// Closes an SIO5 client that opened Engine.IO but never sent a CONNECT
+/// within `timeout`; ends early when the session ends.
+async fn connect_timer(shared: Arc<Shared>, timeout: Duration) {
+    tokio::select! {
+        () = shared.cancel.cancelled() => {}
+        () = tokio::time::sleep(timeout) => {
+            if !shared.ever_connected() {
+                tracing::debug!("no namespace connected in time");
+                shared.sink.close(CloseReason::Backend("connect timeout".into()));
+            }
+        }
     }
 }
 

@@ -94,6 +94,7 @@ impl Proxy {
             norm,
             balancer: Arc::new(Balancer::new(&p.upstreams, p.balance.clone())),
             dial,
+            connect_timeout: Duration::from_millis(config.server.connect_timeout_ms),
             leg_queue: config.server.max_queue_packets.max(1),
             tasks: TaskTracker::new(),
             gauges: Arc::new(Gauges::default()),

@@ -223,6 +223,13 @@ impl Shared {
         self.cancel.cancel();
     }
 
+    /// True once the client asked for anything upstream (a leg exists or
+    /// one opened before).
+    pub(super) fn ever_connected(&self) -> bool {
+        let st = self.lock();
+        st.pin.established || !st.legs.is_empty()
+    }
+
     /// A leg could not be opened.
     pub(super) fn leg_failed(self: &Arc<Self>, leg: LegId, err: LegError) {
         tracing::debug!(error = %err, "upstream session could not be opened");
