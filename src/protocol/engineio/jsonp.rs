@@ -164,6 +164,8 @@ mod tests {
             // `\n` is a newline; `\\n` is a literal backslash-n
             (b"d=4:4a\\nb", b"4:4a\nb"),
             (b"d=5:4a\\\\nb", b"5:4a\\nb"),
+            // engine.io's regexes: the last two of three backslashes pair with `n`
+            (b"d=4a\\\\\\nb", b"4a\\\\nb"),
             (b"d=%E2%82%AC", "€".as_bytes()),
             (b"d=100%", b"100%"),
             (b"d=%zz", b"%zz"),
