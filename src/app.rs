@@ -31,8 +31,9 @@ pub async fn run(
     // shutdown).await; Ok(())`.
     match mode {
         Mode::Standalone => {
-            drop((listener, shutdown));
-            Err(Error::NotImplemented(mode))
+            crate::standalone::run(listener, config.server, &config.standalone, shutdown)
+                .await
+                .map_err(|e| crate::config::ConfigError::Usage(e.to_string()).into())
         }
         Mode::Proxy => crate::proxy::run(listener, config, shutdown).await,
     }
