@@ -98,12 +98,11 @@ impl Leg {
         let grace = interval + Duration::from_millis(self.open.ping_timeout);
         let mut last_rx = Instant::now();
         let mut next_ping = last_rx + interval;
+        // One timer, re-armed only when it fires (not per frame): at the next
+        // ping (EIO3) or at the earliest moment the upstream could be dead.
+        let timer = tokio::time::sleep_until(self.wake(next_ping, last_rx + grace));
+        tokio::pin!(timer);
         loop {
-            let dead_at = last_rx + grace;
-            let wake = match self.rev {
-                Revision::V3 => next_ping.min(dead_at),
-                Revision::V4 => dead_at,
-            };
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => return self.goodbye().await,
@@ -134,8 +133,9 @@ impl Leg {
                         Err(e) => tracing::debug!(error = %e, "undecodable upstream packet dropped"),
                     }
                 }
-                () = tokio::time::sleep_until(wake) => {
+                () = &mut timer => {
                     let now = Instant::now();
+                    let dead_at = last_rx + grace;
                     if now >= dead_at {
                         return LegEnd::Failed("upstream heartbeat timeout");
                     }
@@ -145,8 +145,17 @@ impl Leg {
                             return end;
                         }
                     }
+                    timer.as_mut().reset(self.wake(next_ping, dead_at));
                 }
             }
+        }
+    }
+
+    /// When the heartbeat timer must fire next.
+    fn wake(&self, next_ping: Instant, dead_at: Instant) -> Instant {
+        match self.rev {
+            Revision::V3 => next_ping.min(dead_at),
+            Revision::V4 => dead_at,
         }
     }
 
