@@ -69,6 +69,11 @@ struct Global {
     /// Open-file limit set for the generator and the servers it starts.
     #[arg(long, default_value_t = 200_000, global = true)]
     nofile: u64,
+    /// Measure an already-running `siogate standalone --api-token
+    /// bench-token --allow-join-leave` on PORT (RSS needs :PID) instead of
+    /// starting one, e.g. under heaptrack or perf.
+    #[arg(long, value_name = "PORT[:PID]", global = true, value_parser = parse_attach)]
+    attach: Option<(u16, Option<u32>)>,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true, global = true)]
     bench: bool,
@@ -158,7 +163,10 @@ fn main() -> Result<()> {
             Only::Siogate => Side::Siogate,
             Only::Node => Side::Node,
         }),
-        programs: proc::Programs::locate(g.siogate.clone())?,
+        programs: proc::Programs {
+            attach: g.attach,
+            ..proc::Programs::locate(g.siogate.clone())?
+        },
         sources: Arc::new(client::Sources::new(g.src_ips)),
         server_cpu,
     };
@@ -215,6 +223,14 @@ async fn dispatch(scenario: Scenario, common: &Common) {
             echo::run(common, &opts).await;
         }
     }
+}
+
+fn parse_attach(s: &str) -> Result<(u16, Option<u32>), String> {
+    let (port, pid) = match s.split_once(':') {
+        Some((port, pid)) => (port, Some(pid.parse().map_err(|e| format!("pid: {e}"))?)),
+        None => (s, None),
+    };
+    Ok((port.parse().map_err(|e| format!("port: {e}"))?, pid))
 }
 
 fn fanout_opts(a: FanoutArgs, transport: Transport) -> fanout::Opts {

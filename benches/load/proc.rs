@@ -19,7 +19,9 @@ const READY_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A running server process.
 pub struct Server {
-    child: Child,
+    /// None for a server started by someone else (`--attach`).
+    child: Option<Child>,
+    pid: Option<u32>,
     /// Kept open: bench-server.js exits when its stdin closes.
     _stdin: Option<ChildStdin>,
     pub port: u16,
@@ -27,18 +29,29 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+    /// A server that is already running (e.g. under a profiler); its RSS
+    /// is read only when its pid is known.
+    pub fn attached(port: u16, pid: Option<u32>) -> Self {
+        Server {
+            child: None,
+            pid,
+            _stdin: None,
+            port,
+            name: "attached server",
+        }
     }
 
-    /// Resident set size in KiB (`VmRSS`).
+    /// Resident set size in KiB (`VmRSS`); NaN when the pid is unknown.
     pub fn rss_kib(&self) -> Result<f64> {
-        rss_kib(self.pid())
+        self.pid.map_or(Ok(f64::NAN), rss_kib)
     }
 
     /// Fails if the process has exited (e.g. crashed under load).
     pub fn check_alive(&mut self) -> Result<()> {
-        match self.child.try_wait()? {
+        let Some(child) = &mut self.child else {
+            return Ok(());
+        };
+        match child.try_wait()? {
             Some(status) => bail!("{} exited: {status}", self.name),
             None => Ok(()),
         }
@@ -47,8 +60,10 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -72,6 +87,9 @@ pub fn rss_kib(pid: u32) -> Result<f64> {
 pub struct Programs {
     pub siogate: PathBuf,
     pub node_script: PathBuf,
+    /// Use this already-running `siogate standalone` (port, pid) instead of
+    /// starting one.
+    pub attach: Option<(u16, Option<u32>)>,
 }
 
 impl Programs {
@@ -96,6 +114,7 @@ impl Programs {
         Ok(Programs {
             siogate,
             node_script,
+            attach: None,
         })
     }
 }
@@ -115,6 +134,9 @@ fn command(prog: &Path, cpu: Option<&str>) -> Command {
 /// `siogate standalone` on an OS-chosen port with the push API on the main
 /// listener, token `token`, and the built-in join/leave events.
 pub fn siogate_standalone(p: &Programs, cpu: Option<&str>, token: &str) -> Result<Server> {
+    if let Some((port, pid)) = p.attach {
+        return Ok(Server::attached(port, pid));
+    }
     let mut c = command(&p.siogate, cpu);
     c.args([
         "standalone",
@@ -178,7 +200,8 @@ fn finish(
 ) -> Result<Server> {
     match port {
         Ok(port) => Ok(Server {
-            child,
+            pid: Some(child.id()),
+            child: Some(child),
             _stdin: stdin,
             port,
             name,

@@ -96,7 +96,7 @@ async fn once(common: &Common, opts: &Opts, side: Side) -> Result<Sample> {
     s.push("p50 µs", p50);
     s.push("p99 µs", p99);
     s.push(
-        "RSS KiB / session (proxy | node)",
+        "RSS KiB / session (proxy; node direct)",
         (rss_after - rss_before) / connected.max(1) as f64,
     );
     Ok(s)
