@@ -41,6 +41,12 @@ impl Server {
         }
     }
 
+    /// CPU seconds used so far; NaN when the pid is unknown.
+    pub fn cpu_secs(&self) -> f64 {
+        self.pid
+            .map_or(f64::NAN, |p| cpu_secs(Some(p)).unwrap_or(f64::NAN))
+    }
+
     /// Resident set size in KiB (`VmRSS`); NaN when the pid is unknown.
     pub fn rss_kib(&self) -> Result<f64> {
         self.pid.map_or(Ok(f64::NAN), rss_kib)
@@ -80,6 +86,28 @@ pub fn rss_kib(pid: u32) -> Result<f64> {
         .and_then(|v| v.parse::<f64>().ok())
         .ok_or_else(|| anyhow!("bad VmRSS line {line:?}"))?;
     Ok(kib)
+}
+
+/// CPU time (user + system) `pid` has used so far, in seconds; `None`
+/// reads this process.
+pub fn cpu_secs(pid: Option<u32>) -> Result<f64> {
+    let path = pid.map_or_else(
+        || "/proc/self/stat".to_string(),
+        |p| format!("/proc/{p}/stat"),
+    );
+    let stat = std::fs::read_to_string(&path)?;
+    // Fields after the parenthesized command name; utime and stime are
+    // fields 14 and 15 of the whole line, in clock ticks (USER_HZ = 100).
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .ok_or_else(|| anyhow!("bad {path}"))?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        (Some(u), Some(s)) => Ok((u + s) / 100.0),
+        _ => bail!("no utime/stime in {path}"),
+    }
 }
 
 /// Where the programs live.

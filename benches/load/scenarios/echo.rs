@@ -67,7 +67,8 @@ async fn once(common: &Common, opts: &Opts, side: Side) -> Result<Sample> {
     let port = proxy.as_ref().map_or(node.port, |p| p.port);
     settle().await;
     let clients = connect_all(port, opts.clients, &common.sources).await?;
-    let (round_trips, secs, mut lat_us) = echo(clients, opts).await?;
+    let servers_cpu = || node.cpu_secs() + proxy.as_ref().map_or(0.0, |p| p.cpu_secs());
+    let (round_trips, secs, mut lat_us, busy) = echo(clients, opts, &servers_cpu).await?;
     let (p50, p99) = p50_p99(&mut lat_us);
     let measured = proxy.as_mut().unwrap_or(&mut node);
     measured.check_alive()?;
@@ -95,6 +96,8 @@ async fn once(common: &Common, opts: &Opts, side: Side) -> Result<Sample> {
     s.push("round trips/s", round_trips as f64 / secs);
     s.push("p50 µs", p50);
     s.push("p99 µs", p99);
+    s.push("servers' core busy %", busy.servers * 100.0);
+    s.push("generator busy %", busy.generator * 100.0);
     s.push(
         "RSS KiB / session (proxy; node direct)",
         (rss_after - rss_before) / connected.max(1) as f64,
@@ -119,9 +122,21 @@ async fn connect_all(port: u16, n: u64, sources: &Arc<Sources>) -> Result<Vec<Ws
     Ok(clients)
 }
 
+/// Share of one core used during the window by the servers (together) and
+/// by the generator: shows which side was saturated.
+struct Busy {
+    servers: f64,
+    generator: f64,
+}
+
 /// Runs the closed loops; returns (round trips in the window, window
-/// seconds, latencies in µs of those round trips).
-async fn echo(clients: Vec<WsClient>, opts: &Opts) -> Result<(u64, f64, Vec<f64>)> {
+/// seconds, latencies in µs of those round trips, CPU use in the window).
+/// `servers_cpu` reads the servers' CPU seconds so far.
+async fn echo(
+    clients: Vec<WsClient>,
+    opts: &Opts,
+    servers_cpu: &dyn Fn() -> f64,
+) -> Result<(u64, f64, Vec<f64>, Busy)> {
     let phase = Arc::new(AtomicU8::new(WARMUP));
     let payload = format!("\"{}\"", "a".repeat(opts.payload_bytes));
     let mut set = JoinSet::new();
@@ -131,9 +146,14 @@ async fn echo(clients: Vec<WsClient>, opts: &Opts) -> Result<(u64, f64, Vec<f64>
     tokio::time::sleep(opts.warmup).await;
     phase.store(MEASURE, Ordering::Release);
     let start = Instant::now();
+    let (servers0, gen0) = (servers_cpu(), proc::cpu_secs(None)?);
     tokio::time::sleep(opts.measure).await;
     phase.store(STOP, Ordering::Release);
     let secs = start.elapsed().as_secs_f64();
+    let busy = Busy {
+        servers: (servers_cpu() - servers0) / secs,
+        generator: (proc::cpu_secs(None)? - gen0) / secs,
+    };
     let mut total = 0;
     let mut lat = Vec::new();
     while let Some(r) = set.join_next().await {
@@ -141,7 +161,7 @@ async fn echo(clients: Vec<WsClient>, opts: &Opts) -> Result<(u64, f64, Vec<f64>
         total += count;
         lat.append(&mut l);
     }
-    Ok((total, secs, lat))
+    Ok((total, secs, lat, busy))
 }
 
 /// One request outstanding at a time; counts the round trips that both
