@@ -53,9 +53,10 @@ struct Global {
     /// The siogate binary (default: `siogate` in this bench's target dir).
     #[arg(long, global = true)]
     siogate: Option<PathBuf>,
-    /// Loopback source addresses to spread clients over (127.0.0.2..);
-    /// 0 = let the kernel pick.
-    #[arg(long, default_value_t = 4, global = true)]
+    /// Loopback source addresses to spread clients over (127.0.0.2..),
+    /// for more than ~28k clients; 0 = let connect() pick (cheaper: an
+    /// explicit bind() scans for a free port, slow with many TIME_WAITs).
+    #[arg(long, default_value_t = 0, global = true)]
     src_ips: usize,
     /// Pin the servers with `taskset -c` (proxy-echo default: 0).
     #[arg(long, global = true)]

@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use super::fleet::{Fleet, Spec, Transport};
 use super::{Common, TOKEN, compare, settle};
 use crate::proc;
-use crate::stats::{Report, Sample, Side};
+use crate::stats::{Report, Sample, Side, p50_p99};
 
 #[derive(Debug, Clone)]
 pub struct Opts {
@@ -52,6 +52,9 @@ async fn once(common: &Common, opts: &Opts, side: Side, n: u64) -> Result<Sample
         sources: common.sources.clone(),
     });
     let result = measure(&fleet, &mut server, opts, n, rss_idle).await;
+    // The server goes first: its side of each connection then holds
+    // TIME_WAIT, so the generator's ports are free for the next run.
+    drop(server);
     fleet.shutdown().await;
     result
 }
@@ -79,8 +82,11 @@ async fn measure(
     if failed + dropped > 0 {
         eprintln!("  errors: {}", c.summary());
     }
+    let (p50, p99) = p50_p99(&mut c.connect_times_ms());
     let mut s = Sample::default();
     s.push("connections/s", connected as f64 / took.as_secs_f64());
+    s.push("connect p50 ms", p50);
+    s.push("connect p99 ms", p99);
     s.push(
         "RSS KiB / connection",
         (rss_held - rss_idle) / connected as f64,

@@ -86,12 +86,16 @@ async fn once(common: &Common, opts: &Opts, side: Side) -> Result<Sample> {
     let rss_after = measured.rss_kib()?;
     let connected = fleet.counters.connected.load(Ordering::Acquire);
     let summary = fleet.counters.summary();
+    let alive = node.check_alive();
+    // Servers first: their side of each connection then holds TIME_WAIT,
+    // so the generator's ports are free for the next run at once.
+    drop((proxy, node));
     fleet.shutdown().await;
+    alive?;
     idle?;
     if connected < opts.idle_sessions {
         bail!("idle sessions: {summary}");
     }
-    node.check_alive()?;
     let mut s = Sample::default();
     s.push("round trips/s", round_trips as f64 / secs);
     s.push("p50 µs", p50);

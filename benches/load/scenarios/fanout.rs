@@ -75,8 +75,12 @@ async fn once(common: &Common, opts: &Opts, side: Side, n: u64) -> Result<Sample
         sources: common.sources.clone(),
     });
     let result = measure(&fleet, server.port, &common.sources, opts, n).await;
+    let alive = server.check_alive();
+    // The server goes first: its side of each connection then holds
+    // TIME_WAIT, so the generator's ports are free for the next run.
+    drop(server);
     fleet.shutdown().await;
-    server.check_alive()?;
+    alive?;
     result
 }
 

@@ -47,6 +47,9 @@ pub struct Counters {
     changed: Notify,
     /// The first failure, for the report.
     first_error: std::sync::Mutex<Option<String>>,
+    /// Per-client connect time in ms (TCP connect to CONNECT reply, after
+    /// the client got its handshake slot).
+    connect_ms: std::sync::Mutex<Vec<f64>>,
 }
 
 impl Counters {
@@ -62,6 +65,7 @@ impl Counters {
             per_push,
             changed: Notify::new(),
             first_error: std::sync::Mutex::new(None),
+            connect_ms: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -104,6 +108,14 @@ impl Counters {
         tokio::time::timeout(deadline, wait)
             .await
             .map_err(|_| anyhow!("timed out after {deadline:?}: {}", self.summary()))
+    }
+
+    /// The per-client connect times so far, in ms.
+    pub fn connect_times_ms(&self) -> Vec<f64> {
+        self.connect_ms
+            .lock()
+            .map(|v| v.clone())
+            .unwrap_or_default()
     }
 
     pub fn summary(&self) -> String {
@@ -204,8 +216,12 @@ struct Ctx {
 }
 
 impl Ctx {
-    fn connected(&self) {
+    fn connected(&self, began_ns: u64) {
         let c = &self.counters;
+        let took_ms = c.now_ns().saturating_sub(began_ns) as f64 / 1e6;
+        if let Ok(mut v) = c.connect_ms.lock() {
+            v.push(took_ms);
+        }
         c.last_connect_ns.fetch_max(c.now_ns(), Ordering::AcqRel);
         c.connected.fetch_add(1, Ordering::AcqRel);
         c.changed.notify_waiters();
@@ -224,8 +240,10 @@ fn is_news(sio_data: &str) -> bool {
 }
 
 async fn ws_client(ctx: Ctx) {
+    let began = AtomicU64::new(0);
     let connect = async {
         let _permit = ctx.permits.acquire().await?;
+        began.store(ctx.counters.now_ns(), Ordering::Relaxed);
         let mut client = WsClient::connect(ctx.port, &ctx.sources).await?;
         if let Some(room) = ctx.room {
             client.join(room).await?;
@@ -237,7 +255,7 @@ async fn ws_client(ctx: Ctx) {
         Ok(Err(e)) => return ctx.failed(e, &ctx.counters.failed),
         Err(_) => return ctx.failed(anyhow!("connect timed out"), &ctx.counters.failed),
     };
-    ctx.connected();
+    ctx.connected(began.load(Ordering::Relaxed));
     loop {
         tokio::select! {
             () = ctx.cancel.cancelled() => break,
@@ -256,8 +274,10 @@ async fn ws_client(ctx: Ctx) {
 }
 
 async fn poll_client(ctx: Ctx) {
+    let began = AtomicU64::new(0);
     let connect = async {
         let _permit = ctx.permits.acquire().await?;
+        began.store(ctx.counters.now_ns(), Ordering::Relaxed);
         let mut client = PollClient::connect(ctx.port, &ctx.sources).await?;
         if let Some(room) = ctx.room {
             client.join(room).await?;
@@ -269,7 +289,7 @@ async fn poll_client(ctx: Ctx) {
         Ok(Err(e)) => return ctx.failed(e, &ctx.counters.failed),
         Err(_) => return ctx.failed(anyhow!("connect timed out"), &ctx.counters.failed),
     };
-    ctx.connected();
+    ctx.connected(began.load(Ordering::Relaxed));
     tokio::select! {
         () = ctx.cancel.cancelled() => {}
         r = poll_loop(&mut client, &ctx.counters) => {
