@@ -18,13 +18,22 @@ use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use crate::frame::{self, Eio, Sio};
 
-/// Round-robin source addresses 127.0.0.2 .. 127.0.0.(1+count); a count of
-/// 0 lets the kernel pick (127.0.0.1).
+/// Source addresses for client connections: `count` loopback addresses
+/// 127.0.0.2 .. 127.0.0.(1+count), each with the ports 1025..=65024, handed
+/// out in turn and bound explicitly. The kernel's own choice (`count` 0:
+/// 127.0.0.1, port picked by connect()) scans for a free port on every
+/// connect, which grows quadratically costly past ~10k connections to one
+/// server and caps out at the ~28k ephemeral ports.
 #[derive(Debug)]
 pub struct Sources {
     count: usize,
     next: AtomicUsize,
 }
+
+const FIRST_PORT: usize = 1025;
+const PORTS_PER_IP: usize = 64_000;
+/// Ports tried before giving up (some may be busy: TIME_WAIT, other tools).
+const BIND_ATTEMPTS: usize = 64;
 
 impl Sources {
     pub fn new(count: usize) -> Self {
@@ -34,27 +43,44 @@ impl Sources {
         }
     }
 
-    fn pick(&self) -> Option<IpAddr> {
+    fn pick(&self) -> Option<SocketAddr> {
         if self.count == 0 {
             return None;
         }
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.count;
-        Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + i as u8)))
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let ip = (n / PORTS_PER_IP) % self.count;
+        let port = FIRST_PORT + n % PORTS_PER_IP;
+        let ip = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + ip as u8));
+        Some(SocketAddr::new(ip, port as u16))
     }
 }
 
 /// A TCP connection to 127.0.0.1:`port` from the next source address.
 pub async fn tcp(port: u16, sources: &Sources) -> Result<TcpStream> {
-    let socket = TcpSocket::new_v4()?;
-    if let Some(ip) = sources.pick() {
-        socket.set_reuseaddr(true)?;
-        socket.bind(SocketAddr::new(ip, 0))?;
-    }
+    let socket = bound_socket(sources)?;
     let stream = socket
         .connect(SocketAddr::from(([127, 0, 0, 1], port)))
         .await?;
     stream.set_nodelay(true)?;
     Ok(stream)
+}
+
+fn bound_socket(sources: &Sources) -> Result<TcpSocket> {
+    let mut last = None;
+    for _ in 0..BIND_ATTEMPTS {
+        let socket = TcpSocket::new_v4()?;
+        let Some(addr) = sources.pick() else {
+            return Ok(socket);
+        };
+        match socket.bind(addr) {
+            Ok(()) => return Ok(socket),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => last = Some(e),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(anyhow!(
+        "no free source port after {BIND_ATTEMPTS} tries: {last:?}"
+    ))
 }
 
 /// What [`WsClient::next`] hands back after heartbeats are taken care of.

@@ -53,10 +53,10 @@ struct Global {
     /// The siogate binary (default: `siogate` in this bench's target dir).
     #[arg(long, global = true)]
     siogate: Option<PathBuf>,
-    /// Loopback source addresses to spread clients over (127.0.0.2..),
-    /// for more than ~28k clients; 0 = let connect() pick (cheaper: an
-    /// explicit bind() scans for a free port, slow with many TIME_WAITs).
-    #[arg(long, default_value_t = 0, global = true)]
+    /// Loopback source addresses (127.0.0.2..) whose ports the generator
+    /// hands out itself, 64k clients each; 0 = let connect() pick ports
+    /// from 127.0.0.1 (slower past ~10k clients, at most ~28k).
+    #[arg(long, default_value_t = 1, global = true)]
     src_ips: usize,
     /// Pin the servers with `taskset -c` (proxy-echo default: 0).
     #[arg(long, global = true)]
