@@ -22,20 +22,21 @@
 //!
 //! Dependencies point one way: `protocol ← engine ← transport ← server`.
 //! `proxy` and `standalone` sit side by side and never import each other;
-//! only `main.rs` picks one and hands it to `server`.
+//! only [`app`] picks one (from the CLI's mode) and hands it to `server`;
+//! `main.rs` only parses the command line and wires startup.
 #![forbid(unsafe_code)]
 
-pub mod protocol;
-pub mod server;
-pub mod config;
 pub mod app;
 pub mod cli;
+pub mod config;
+pub mod engine;
 pub mod error;
+pub mod protocol;
+pub mod proxy;
+pub mod server;
+pub mod standalone;
 pub mod telemetry;
+pub mod transport;
 
 pub use app::run;
 pub use error::Error;
-pub mod engine;
-pub mod transport;
-pub mod proxy;
-pub mod standalone;
