@@ -332,4 +332,5 @@ pub async fn self_signed_cert(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 mod peers;
+#[allow(unused_imports)] // each test binary uses a part of the harness
 pub use peers::{Client, ClientOpts, Transports, Upstream, UpstreamOpts};
