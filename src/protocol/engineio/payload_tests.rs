@@ -124,6 +124,24 @@ fn vector_21_first_eio3_get_has_open_then_root_connect() {
     }
 }
 
+
+#[test]
+fn vector_34_eio4_post_with_attachment_reencodes_as_go_text_polling() {
+    let header = r#"51-["up",{"_placeholder":true,"num":0}]"#;
+    let post = format!("4{header}\x1ebAQID");
+    let got = v4(post.as_bytes());
+    let want = vec![msg(header), Packet::Binary(Bytes::from_static(&[1, 2, 3]))];
+    assert_eq!(got, Ok(want.clone()));
+    // `451-[…]` is 40 bytes (ASCII, so every length rule agrees); the
+    // attachment is `b4` + base64 of [01 02 03] = 6.
+    let upstream = encode(PayloadEncoding::V3Text(LengthRule::Utf8Bytes), &want);
+    assert_eq!(
+        upstream,
+        br#"40:451-["up",{"_placeholder":true,"num":0}]6:b4AQID"#.as_slice()
+    );
+    let back = v3_text(LengthRule::Utf8Bytes, &upstream);
+    assert_eq!(back, Ok(want));
+}
 #[test]
 fn vector_48_declared_length_longer_than_packet_is_a_mismatch() {
     let wire = b"43:451-3[\"bin\",{\"_placeholder\":true,\"num\":0}]";
