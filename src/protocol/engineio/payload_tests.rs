@@ -124,7 +124,6 @@ fn vector_21_first_eio3_get_has_open_then_root_connect() {
     }
 }
 
-
 #[test]
 fn vector_34_eio4_post_with_attachment_reencodes_as_go_text_polling() {
     let header = r#"51-["up",{"_placeholder":true,"num":0}]"#;
