@@ -257,7 +257,7 @@ async fn malformed_post_is_400_and_closes_the_session() {
 }
 
 #[tokio::test]
-async fn oversize_post_is_413() {
+async fn vector_51_oversize_polling_post_is_413() {
     let cfg = ServerConfig {
         max_payload_bytes: 1000,
         ..test_config()

@@ -97,7 +97,7 @@ async fn eio4_binary_frames_are_raw() {
 }
 
 #[tokio::test]
-async fn oversize_message_closes_with_1009() {
+async fn vector_51_oversize_websocket_message_closes_with_1009() {
     let mut srv = spawn(ServerConfig {
         max_payload_bytes: 1000,
         ..test_config()

@@ -48,7 +48,7 @@ async fn polling_eio3_session_times_out_after_silence() {
 }
 
 #[tokio::test]
-async fn polling_eio4_client_ping_closes_when_strict() {
+async fn vector_50_polling_eio4_client_ping_closes_when_strict() {
     let mut srv = spawn(test_config()).await;
     let (p, _) = Poller::open(srv.addr, 4, "").await;
     assert_eq!(p.post("2").await.text(), "ok");
@@ -59,7 +59,7 @@ async fn polling_eio4_client_ping_closes_when_strict() {
 }
 
 #[tokio::test]
-async fn polling_eio4_client_ping_is_ignored_when_not_strict() {
+async fn vector_50_polling_eio4_client_ping_is_ignored_when_not_strict() {
     let mut srv = spawn(ServerConfig {
         strict_heartbeat: false,
         ..test_config()
@@ -99,7 +99,7 @@ async fn websocket_eio4_server_pings_and_closes_without_pong() {
 }
 
 #[tokio::test]
-async fn websocket_eio4_client_ping_closes_when_strict() {
+async fn vector_50_websocket_eio4_client_ping_closes_when_strict() {
     let mut srv = spawn(test_config()).await;
     let mut ws = connect(srv.addr, 4, "").await;
     let sid = open_sid(&next_text(&mut ws).await);

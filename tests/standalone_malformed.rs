@@ -90,8 +90,11 @@ async fn malformed_websocket_packets_close_only_the_offender() {
     server.stop().await;
 }
 
+/// The 1009 close code itself is asserted in tests/engineio_websocket.rs
+/// (`vector_51_oversize_websocket_message_closes_with_1009`); here: only the
+/// offender goes.
 #[tokio::test]
-async fn row_51_oversized_websocket_message_closes_with_1009() {
+async fn vector_51_oversized_websocket_message_closes_only_the_offender() {
     let server = server().await;
     let mut bystander = connected(&server, 4).await;
     let (mut ws, _) = ws_connect(server.addr, 4, "").await;
