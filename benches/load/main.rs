@@ -140,6 +140,14 @@ struct FanoutArgs {
 }
 
 fn main() -> Result<()> {
+    // `cargo test --all-targets` runs every bench binary once with no
+    // arguments (or `--test`/`--bench`): there is nothing to smoke-test
+    // without a scenario, so say so and succeed.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() || args.iter().all(|a| a == "--test" || a == "--bench") {
+        eprintln!("load: no scenario given (run `cargo bench --bench load -- --help`)");
+        return Ok(());
+    }
     let cli = Cli::parse();
     let g = &cli.global;
     let is_echo = matches!(cli.scenario, Scenario::ProxyEcho { .. });

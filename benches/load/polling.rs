@@ -2,6 +2,8 @@
 //! keep-alive HTTP connections per client, as a browser uses them — one
 //! carries the pending GET, the other the POSTs (so a pong can go out while
 //! a GET waits). At most one POST is in flight, as EIO4 requires.
+use std::sync::Arc;
+
 use anyhow::{Result, anyhow, bail};
 use bytes::Bytes;
 use http::Method;
@@ -20,7 +22,7 @@ pub struct PollClient {
 
 impl PollClient {
     /// Handshake, CONNECT "/", and the CONNECT reply.
-    pub async fn connect(port: u16, sources: &Sources) -> Result<Self> {
+    pub async fn connect(port: u16, sources: &Arc<Sources>) -> Result<Self> {
         let mut get = HttpConn::connect(port, sources).await?;
         let body = get
             .ok(

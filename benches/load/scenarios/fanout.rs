@@ -9,10 +9,11 @@
 //!   only when the one `window` places before it has fully arrived (so
 //!   per-session queues stay ≤ `window` deep and a bounded server queue is
 //!   not overrun by design); deliveries/s = N × pushes / (last delivery −
-//!   first POST).
+//!   first POST). The CPU the server and the generator used in that
+//!   phase (in cores) shows which side was the limit.
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use bytes::Bytes;
@@ -74,7 +75,8 @@ async fn once(common: &Common, opts: &Opts, side: Side, n: u64) -> Result<Sample
         concurrency: opts.concurrency,
         sources: common.sources.clone(),
     });
-    let result = measure(&fleet, server.port, &common.sources, opts, n).await;
+    let server_cpu = || server.cpu_secs();
+    let result = measure(&fleet, server.port, &common.sources, opts, n, &server_cpu).await;
     let alive = server.check_alive();
     // The server goes first: its side of each connection then holds
     // TIME_WAIT, so the generator's ports are free for the next run.
@@ -87,9 +89,10 @@ async fn once(common: &Common, opts: &Opts, side: Side, n: u64) -> Result<Sample
 async fn measure(
     fleet: &Fleet,
     port: u16,
-    sources: &Sources,
+    sources: &Arc<Sources>,
     opts: &Opts,
     n: u64,
+    server_cpu: &dyn Fn() -> f64,
 ) -> Result<Sample> {
     fleet
         .wait_connected(Duration::from_secs(120 + n / 100))
@@ -123,7 +126,11 @@ async fn measure(
     }
     let (p50, p99) = p50_p99(&mut lat_ms);
     // Throughput: a window of pushes in flight.
+    let (cpu0, gen0, wall0) = (server_cpu(), proc::cpu_secs(None)?, Instant::now());
     let deliveries = throughput(c, pushers, opts, n, &pad).await?;
+    let wall = wall0.elapsed().as_secs_f64();
+    let server_busy = (server_cpu() - cpu0) / wall;
+    let generator_busy = (proc::cpu_secs(None)? - gen0) / wall;
     let dropped = c.dropped.load(Ordering::Acquire);
     if dropped > 0 {
         bail!("clients dropped during the run: {}", c.summary());
@@ -132,6 +139,10 @@ async fn measure(
     s.push("deliveries/s", deliveries);
     s.push("last-delivery p50 ms", p50);
     s.push("last-delivery p99 ms", p99);
+    // Cores in use (1.0 = one core) during the throughput phase: shows
+    // whether the server or the generator was the limit.
+    s.push("server CPU (cores)", server_busy);
+    s.push("generator CPU (cores)", generator_busy);
     Ok(s)
 }
 
