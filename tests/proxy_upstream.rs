@@ -4,7 +4,9 @@
 //! silent one reach the client's handshake (403 / 502, bounded by the
 //! handshake timeout), and that each leg keeps its own heartbeat so short
 //! upstream ping timeouts never close it (go v1.0.1 pings its clients; go
-//! v1.7.0 and socket.io 4 close sessions whose heartbeat stops).
+//! v1.7.0 and socket.io 4 close sessions whose heartbeat stops). PROTOCOL.md
+//! §5 rows 30/31 run against a scripted go upstream: the leg answers go's
+//! `2` and pings each upstream interval; no heartbeat crosses to the client.
 
 #[allow(unused_imports)] // each test binary uses a part of the shared harness
 mod common;
@@ -251,4 +253,138 @@ async fn sio5_client_without_connect_is_closed_after_the_connect_timeout() {
         "no upstream session for a client that never connected"
     );
     proxy.wait_idle().await;
+}
+
+type UpWs = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+type ClientWs =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A one-shot scripted go v1.0.1 upstream: go's open packet (trailing `\n`,
+/// the given `pingInterval`, a long `pingTimeout`) and the automatic root
+/// `40`, then the socket goes to the test.
+async fn scripted_go_upstream(ping_interval_ms: u64) -> (String, tokio::task::JoinHandle<UpWs>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("ws://{}", listener.local_addr().expect("addr"));
+    let task = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.expect("accept");
+        let mut ws = tokio_tungstenite::accept_async(stream)
+            .await
+            .expect("accept ws");
+        let open = format!(
+            "0{{\"sid\":\"u1\",\"upgrades\":[],\"pingInterval\":{ping_interval_ms},\"pingTimeout\":60000}}\n"
+        );
+        ws.send(Message::text(open)).await.expect("open");
+        ws.send(Message::text("40\n")).await.expect("40");
+        ws
+    });
+    (url, task)
+}
+
+/// The next text frame (WebSocket-level pings skipped).
+async fn text_of<S>(ws: &mut S, what: &str) -> String
+where
+    S: StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        match within(what, ws.next()).await {
+            Some(Ok(Message::Text(t))) => return t.as_str().to_owned(),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            other => panic!("{what}: expected text, got {other:?}"),
+        }
+    }
+}
+
+/// An EIO4 WebSocket client through `proxy`, root namespace connected.
+async fn eio4_client(proxy: &proxy_harness::TestProxy) -> ClientWs {
+    let url = format!("ws://{}/socket.io/?EIO=4&transport=websocket", proxy.addr);
+    let (mut ws, _) = within("ws connect", tokio_tungstenite::connect_async(url))
+        .await
+        .expect("ws");
+    assert!(text_of(&mut ws, "open").await.starts_with("0{"));
+    ws.send(Message::text("40")).await.expect("40");
+    let connected = text_of(&mut ws, "connect reply").await;
+    assert!(connected.starts_with("40{\"sid\":"), "{connected}");
+    ws
+}
+
+#[tokio::test]
+async fn vector_30_go_server_ping_answered_on_upstream_leg_only() {
+    // Upstream interval long: the leg sends no `2` of its own here.
+    let (upstream, accept) = scripted_go_upstream(25_000).await;
+    let proxy = spawn(config("go-legacy", &[upstream], |_| {})).await;
+    let mut client = eio4_client(&proxy).await;
+    let mut up = within("upstream accepted", accept).await.expect("upstream");
+    // go pings its EIO3 client (with its trailing newline) …
+    up.send(Message::text("2\n")).await.expect("ping");
+    // … and the first heartbeat it hears back is exactly `3`.
+    loop {
+        let t = text_of(&mut up, "pong on the leg").await;
+        if t == "3" {
+            break;
+        }
+        assert!(
+            t.starts_with('4'),
+            "only Socket.IO traffic before the pong: {t:?}"
+        );
+    }
+    // Nothing reached the client: the next frame it sees is what go sends next.
+    up.send(Message::text(r#"42["after"]"#))
+        .await
+        .expect("send");
+    assert_eq!(text_of(&mut client, "client").await, r#"42["after"]"#);
+    drop(up);
+}
+
+#[tokio::test]
+async fn vector_31_heartbeats_terminated_per_leg() {
+    const UP_INTERVAL: Duration = Duration::from_millis(100);
+    let (upstream, accept) = scripted_go_upstream(UP_INTERVAL.as_millis() as u64).await;
+    let proxy = spawn(config("go-legacy", &[upstream], |c| {
+        c.server.ping_interval_ms = 150;
+        c.server.ping_timeout_ms = 5_000;
+    }))
+    .await;
+    let mut client = eio4_client(&proxy).await;
+    let mut up = within("upstream accepted", accept).await.expect("upstream");
+    // The upstream side: the proxy pings each upstream interval; go answers
+    // `3\n`. It must never hear a `3` (the client's pongs stay on the client
+    // leg).
+    let upstream_side = tokio::spawn(async move {
+        let mut pings = Vec::new();
+        while pings.len() < 3 {
+            let t = text_of(&mut up, "upstream ping").await;
+            assert_ne!(t, "3", "a client pong crossed to the upstream");
+            if t == "2" {
+                pings.push(tokio::time::Instant::now());
+                up.send(Message::text("3\n")).await.expect("pong");
+            } else {
+                assert!(t.starts_with('4'), "unexpected on the leg: {t:?}");
+            }
+        }
+        up.send(Message::text(r#"42["after"]"#))
+            .await
+            .expect("send");
+        (up, pings)
+    });
+    // The client side: the proxy pings each client interval with exactly
+    // `2`; the upstream's `3`s never show up.
+    let (mut client_pings, mut after) = (0, false);
+    while !(after && client_pings >= 2) {
+        let t = text_of(&mut client, "client frame").await;
+        match t.as_str() {
+            "2" => {
+                client_pings += 1;
+                client.send(Message::text("3")).await.expect("pong");
+            }
+            r#"42["after"]"# => after = true,
+            other => panic!("a heartbeat or stray frame crossed to the client: {other:?}"),
+        }
+    }
+    let (_up, pings) = within("upstream side", upstream_side)
+        .await
+        .expect("upstream side");
+    for pair in pings.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= UP_INTERVAL / 2, "pinged {gap:?} after the last one");
+    }
 }
