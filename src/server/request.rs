@@ -4,7 +4,7 @@
 use crate::protocol::engineio::Revision;
 use crate::protocol::socketio::connect::Query;
 use crate::server::backend::TransportKind;
-use crate::transport::{Error, form};
+use crate::transport::Error;
 
 /// Query keys Engine.IO reserves; the rest is the application's.
 const RESERVED: [&str; 6] = ["EIO", "transport", "sid", "t", "b64", "j"];
@@ -27,7 +27,7 @@ impl RequestInfo {
     /// Parses the query string of an Engine.IO request. `EIO` missing is
     /// EIO3 (as engine.io reads it); values other than 3 and 4 are refused.
     pub fn parse(query: Option<&str>) -> Result<RequestInfo, Error> {
-        let pairs = form::pairs(query.unwrap_or(""));
+        let pairs = Query::parse(query.unwrap_or("")).0;
         let get = |key: &str| {
             pairs
                 .iter()

@@ -5,7 +5,6 @@
 //!
 //! Layering: `transport` uses `engine` (sessions) and the seam types of
 //! [`crate::server::backend`]; `server` routes requests here.
-pub mod form;
 pub mod polling;
 pub mod upgrade;
 pub mod websocket;

@@ -11,7 +11,7 @@ use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http_body_util::{BodyExt, Limited};
 use tracing::Instrument;
 
-use super::{Body, Conn, Context, Error, Response, form, lookup};
+use super::{Body, Conn, Context, Error, Response, lookup};
 use crate::engine::{Batch, Session, TransportState};
 use crate::protocol::engineio::{LengthRule, Packet, PayloadEncoding, Revision, payload};
 use crate::server::backend::{Backend, CloseReason, Handshake};
@@ -127,7 +127,8 @@ where
             .is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"));
     let body = read_body(req, ctx.cfg.max_payload_bytes).await?;
     let body = match fmt.jsonp {
-        Some(_) => jsonp_body(&body),
+        // The `d=` form field, with engine.io's `\n` pre-escaping undone.
+        Some(_) => payload::decode_jsonp_post(&body).map_err(|_| Error::BadRequest)?,
         None => body,
     };
     let packets = match payload::decode(
@@ -169,42 +170,6 @@ where
         // The client broke the request off; nobody reads the answer.
         Err(_) => Err(Error::BadRequest),
     }
-}
-
-/// A JSONP POST body is a form with the payload in `d`; the client escaped
-/// newlines as `\n` and backslash-n as `\\n` (engine.io lib/transports/polling-jsonp.js).
-fn jsonp_body(body: &[u8]) -> Bytes {
-    let text = String::from_utf8_lossy(body);
-    let d = form::pairs(&text)
-        .into_iter()
-        .find(|(k, _)| k == "d")
-        .map(|(_, v)| v)
-        .unwrap_or_default();
-    let mut out = String::with_capacity(d.len());
-    let mut chars = d.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.peek() {
-            Some('n') => {
-                chars.next();
-                out.push('\n');
-            }
-            Some('\\') => {
-                chars.next();
-                if chars.peek() == Some(&'n') {
-                    chars.next();
-                    out.push_str("\\n");
-                } else {
-                    out.push_str("\\\\");
-                }
-            }
-            _ => out.push('\\'),
-        }
-    }
-    Bytes::from(out)
 }
 
 /// Encodes a batch for the client: EIO4 `\x1e` text; EIO3 text framing
@@ -287,17 +252,4 @@ fn wants_goodbye(session: &Session) -> bool {
             session.close_reason(),
             Some(CloseReason::TransportError) | None
         )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn jsonp_body_unescapes_newlines() {
-        assert_eq!(&jsonp_body(b"d=4a%5Cnb")[..], b"4a\nb");
-        assert_eq!(&jsonp_body(b"d=4a%5C%5Cnb")[..], b"4a\\nb");
-        assert_eq!(&jsonp_body(b"d=1%3A4")[..], b"1:4");
-        assert_eq!(&jsonp_body(b"x=1")[..], b"");
-    }
 }
