@@ -33,13 +33,19 @@ pub struct Sources {
 const FIRST_PORT: usize = 1025;
 const PORTS_PER_IP: usize = 64_000;
 /// Ports tried before giving up (some may be busy: TIME_WAIT, other tools).
-const BIND_ATTEMPTS: usize = 64;
+const BIND_ATTEMPTS: usize = 1024;
 
 impl Sources {
+    /// Starts at a port that differs per process, so an invocation does
+    /// not trip over the TIME_WAIT ports the previous one left behind.
     pub fn new(count: usize) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos() as usize);
+        let start = (nanos ^ std::process::id() as usize) % PORTS_PER_IP;
         Sources {
             count: count.min(250),
-            next: AtomicUsize::new(0),
+            next: AtomicUsize::new(start),
         }
     }
 
