@@ -110,19 +110,6 @@ fn not_found() -> Response {
     resp
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn engine_path_matches_with_or_without_slash() {
-        assert!(is_engine_path("/socket.io/", "/socket.io/"));
-        assert!(is_engine_path("/socket.io/", "/socket.io"));
-        assert!(!is_engine_path("/socket.io/", "/api/v1/push"));
-        assert!(!is_engine_path("/socket.io/", "/socket.io/x"));
-    }
-}
-
 /// Copies the header values out of hyper's read buffer. `HeaderMap::clone`
 /// would share the values' `Bytes` with the 8 KiB buffer they were parsed
 /// from and keep it alive as long as the session (measured: ~4.7 KiB RSS per
@@ -136,4 +123,17 @@ fn detach_headers(headers: &http::HeaderMap) -> http::HeaderMap {
         out.append(name.clone(), copy);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_path_matches_with_or_without_slash() {
+        assert!(is_engine_path("/socket.io/", "/socket.io/"));
+        assert!(is_engine_path("/socket.io/", "/socket.io"));
+        assert!(!is_engine_path("/socket.io/", "/api/v1/push"));
+        assert!(!is_engine_path("/socket.io/", "/socket.io/x"));
+    }
 }
