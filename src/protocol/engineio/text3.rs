@@ -142,18 +142,8 @@ pub(super) fn encoded_units(rule: LengthRule, p: &Packet) -> Option<usize> {
 }
 
 /// Appends the decimal digits of `n` as ASCII.
-pub(super) fn push_decimal(mut n: usize, out: &mut Vec<u8>) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
+pub(super) fn push_decimal(n: usize, out: &mut Vec<u8>) {
+    out.extend_from_slice(crate::protocol::decimal::digits(n as u64, &mut [0; 20]));
 }
 
 /// Appends `<len>:<packet>` for each packet; an empty list is `0:`.

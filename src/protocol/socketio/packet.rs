@@ -377,18 +377,8 @@ fn is_reserved(raw: &[u8], escaped: bool) -> bool {
         .any(|name| json::str_eq(raw, escaped, name))
 }
 
-fn put_decimal(buf: &mut BytesMut, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    buf.put_slice(&digits[i..]);
+fn put_decimal(buf: &mut BytesMut, n: u64) {
+    buf.put_slice(crate::protocol::decimal::digits(n, &mut [0; 20]));
 }
 
 #[cfg(test)]
