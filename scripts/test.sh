@@ -52,5 +52,7 @@ fi
 # (c) Every Rust test. --all-targets runs lib, bin, integration tests and a
 # smoke run of each bench; doc tests need their own invocation.
 log "cargo test"
+# A fresh clone gains nothing from incremental caches; they only cost disk.
+export CARGO_INCREMENTAL=0
 cargo test --all-targets --locked
 cargo test --doc --locked
