@@ -8,7 +8,8 @@
 mod common;
 
 use common::node::{
-    Client, ClientOpts, STEP, Transports, Upstream, UpstreamOpts, bin, self_signed_cert, unbin,
+    Client, ClientOpts, STEP, Transports, Upstream, UpstreamOpts, assert_binary_reversed, bin,
+    self_signed_cert, unbin,
 };
 use serde_json::json;
 
@@ -154,38 +155,11 @@ async fn stdin_push_carries_binary_to_clients() {
 
 #[tokio::test]
 async fn binary_round_trips_reversed_via_ack_and_event() {
-    let payload = [0u8, 1, 2, 0x7f, 0x80, 0xff];
-    let reversed: Vec<u8> = payload.iter().rev().copied().collect();
     for (version, t) in MATRIX {
         let ctx = format!("v{version} {t:?}");
         let mut up = Upstream::start(version).await;
         let mut client = connect_with_token(&up, version, t, "/chat").await;
-
-        let ack = client.emit_ack("bin", json!([bin(&payload)])).await;
-        assert_eq!(ack.len(), 1, "{ctx}: {ack:?}");
-        assert_eq!(
-            unbin(&ack[0]).as_deref(),
-            Some(&reversed[..]),
-            "{ctx}: {ack:?}"
-        );
-
-        client.emit("bin", json!([bin(&payload)])).await;
-        let event = client.wait_event("bin").await;
-        assert_eq!(
-            unbin(&event[0]).as_deref(),
-            Some(&reversed[..]),
-            "{ctx}: {event:?}"
-        );
-
-        let recv = up
-            .proc
-            .wait_for(|v| v["ev"] == "recv" && v["name"] == "bin", STEP)
-            .await;
-        assert_eq!(
-            unbin(&recv["args"][0]).as_deref(),
-            Some(&payload[..]),
-            "{ctx}: {recv}"
-        );
+        assert_binary_reversed(&mut client, &mut up, "/chat", &ctx).await;
     }
 }
 

@@ -13,7 +13,8 @@ mod common;
 mod proxy_harness;
 
 use common::node::{
-    Client, ClientOpts, NodeProc, STARTUP, STEP, Transports, Upstream, UpstreamOpts, bin, unbin,
+    Client, ClientOpts, NodeProc, STARTUP, STEP, Transports, Upstream, UpstreamOpts,
+    assert_binary_reversed, bin, unbin,
 };
 use proxy_harness::{config, echo, node_ws, restart_node, spawn, wait_reconnect, with_token};
 use serde_json::{Value, json};
@@ -69,33 +70,7 @@ async fn exercise(
         "{ctx}"
     );
 
-    let payload = [0u8, 1, 2, 0x7f, 0x80, 0xff];
-    let reversed: Vec<u8> = payload.iter().rev().copied().collect();
-    let ack = c.emit_ack("bin", json!([bin(&payload)])).await;
-    assert_eq!(
-        unbin(&ack[0]).as_deref(),
-        Some(&reversed[..]),
-        "{ctx}: {ack:?}"
-    );
-    c.emit("bin", json!([bin(&payload)])).await;
-    let event = c.wait_event("bin").await;
-    assert_eq!(
-        unbin(&event[0]).as_deref(),
-        Some(&reversed[..]),
-        "{ctx}: {event:?}"
-    );
-    let recv = up
-        .proc
-        .wait_for(
-            |v| v["ev"] == "recv" && v["name"] == "bin" && v["nsp"] == nsp,
-            STEP,
-        )
-        .await;
-    assert_eq!(
-        unbin(&recv["args"][0]).as_deref(),
-        Some(&payload[..]),
-        "{ctx}: {recv}"
-    );
+    assert_binary_reversed(&mut c, up, nsp, &ctx).await;
 }
 
 /// Every transport and namespace for one pairing, then an upstream restart.

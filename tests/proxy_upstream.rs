@@ -121,13 +121,7 @@ async fn upstream_refusal_is_the_clients_handshake_error() {
         }
     });
     let proxy = spawn(config("go-legacy", &[upstream], |_| {})).await;
-    let reply = http(
-        proxy.addr,
-        "GET",
-        "/socket.io/?EIO=3&transport=polling&token=bad",
-        b"",
-    )
-    .await;
+    let reply = open_eio3(&proxy, "&token=bad").await;
     assert_eq!(reply.status, 403);
     let body: serde_json::Value = serde_json::from_slice(&reply.body).expect("JSON body");
     assert_eq!(body["code"], 4, "{body}");
@@ -140,13 +134,7 @@ async fn unreachable_and_silent_upstreams_fail_the_handshake_with_502_in_time() 
     let closed_url = format!("ws://{}", closed.local_addr().expect("addr"));
     drop(closed);
     let proxy = spawn(config("node-v2", &[closed_url], |_| {})).await;
-    let reply = http(
-        proxy.addr,
-        "GET",
-        "/socket.io/?EIO=3&transport=polling",
-        b"",
-    )
-    .await;
+    let reply = open_eio3(&proxy, "").await;
     assert_eq!(reply.status, 502);
     proxy.wait_idle().await;
 
@@ -158,13 +146,7 @@ async fn unreachable_and_silent_upstreams_fail_the_handshake_with_502_in_time() 
     }))
     .await;
     let started = tokio::time::Instant::now();
-    let reply = http(
-        proxy.addr,
-        "GET",
-        "/socket.io/?EIO=3&transport=polling",
-        b"",
-    )
-    .await;
+    let reply = open_eio3(&proxy, "").await;
     assert_eq!(reply.status, 502);
     assert!(
         started.elapsed() < Duration::from_secs(3),
@@ -173,6 +155,15 @@ async fn unreachable_and_silent_upstreams_fail_the_handshake_with_502_in_time() 
     );
     proxy.wait_idle().await;
     drop(silent);
+}
+
+/// An EIO3 polling handshake through `proxy`, with `extra` appended to the query.
+async fn open_eio3(
+    proxy: &proxy_harness::TestProxy,
+    extra: &str,
+) -> common::gofixture::transcript::HttpReply {
+    let path = format!("/socket.io/?EIO=3&transport=polling{extra}");
+    http(proxy.addr, "GET", &path, b"").await
 }
 
 fn quick(interval_ms: u64, timeout_ms: u64) -> GoFixtureOptions {

@@ -66,6 +66,21 @@ fn opts(
 }
 
 /// Pushes and returns the delivered count.
+/// Sends the built-in `event` (`join` or `leave`) for room `extra` (it must
+/// be acked `{"ok":true}`), then pushes `x` to that room on `/chat`;
+/// returns how many sockets it was delivered to.
+async fn room_event_then_push(c: &mut Client, server: &Server, event: &str) -> u64 {
+    assert_eq!(
+        c.emit_ack(event, json!(["extra"])).await,
+        [json!({"ok": true})]
+    );
+    push(
+        server,
+        json!({"namespace": "/chat", "event": "x", "rooms": ["extra"]}),
+    )
+    .await
+}
+
 async fn push(server: &Server, body: Value) -> u64 {
     let (status, resp) = server.api("POST", "emit", &body.to_string()).await;
     assert_eq!(status, 200, "{resp}");
@@ -169,31 +184,9 @@ async fn scenario(version: u8, transports: Transports) {
     );
 
     // Built-in join/leave.
-    assert_eq!(
-        a.emit_ack("join", json!(["extra"])).await,
-        [json!({"ok": true})]
-    );
-    assert_eq!(
-        push(
-            &server,
-            json!({"namespace": "/chat", "event": "x", "rooms": ["extra"]})
-        )
-        .await,
-        1
-    );
+    assert_eq!(room_event_then_push(&mut a, &server, "join").await, 1);
     a.wait_event("x").await;
-    assert_eq!(
-        a.emit_ack("leave", json!(["extra"])).await,
-        [json!({"ok": true})]
-    );
-    assert_eq!(
-        push(
-            &server,
-            json!({"namespace": "/chat", "event": "x", "rooms": ["extra"]})
-        )
-        .await,
-        0
-    );
+    assert_eq!(room_event_then_push(&mut a, &server, "leave").await, 0);
 
     // Acks through the webhook, binary both ways.
     let ack = a

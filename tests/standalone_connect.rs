@@ -1,6 +1,8 @@
 //! Standalone mode's namespace CONNECT / DISCONNECT behaviour, driven through
 //! the Backend with a fake sink (no sockets): the wire replies of Node
 //! socket.io 2.5.0 (SIO4) and 4.x (SIO5), PROTOCOL.md §2.4–§2.7.
+#[allow(dead_code, unused_imports)] // the harness uses only the HTTP client of it
+mod common;
 mod standalone_harness;
 
 use std::time::Duration;

@@ -1,5 +1,7 @@
 //! `POST /emit` with `"ack":true`: the event asks one socket for an ack and
 //! the API reply carries the client's ACK (fake clients, no sockets).
+#[allow(dead_code, unused_imports)] // the harness uses only the HTTP client of it
+mod common;
 mod standalone_harness;
 
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! Client events in standalone mode: built-in join/leave, the "no handler"
 //! ack, and the webhook (a real HTTP server on 127.0.0.1:0) whose reply
 //! becomes the ack, binary both ways.
+#[allow(dead_code, unused_imports)] // the harness uses only the HTTP client of it
+mod common;
 mod standalone_harness;
 
 use std::sync::Arc;

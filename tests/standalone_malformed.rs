@@ -1,6 +1,8 @@
 //! Every client-side malformed-input row of PROTOCOL.md §5 (40–52) against
 //! a running standalone gateway: the offending session is closed, and a
 //! bystander session on the same server keeps receiving pushes.
+#[allow(dead_code, unused_imports)] // the harness uses only the HTTP client of it
+mod common;
 mod standalone_harness;
 
 use serde_json::json;
@@ -109,21 +111,8 @@ async fn vector_51_oversized_websocket_message_closes_only_the_offender() {
 async fn row_48_polling_post_with_a_wrong_length_is_400() {
     let server = server().await;
     let mut bystander = connected(&server, 4).await;
-    let (status, body) = http(
-        server.addr,
-        "GET",
-        "/socket.io/?EIO=3&transport=polling",
-        &[],
-        "",
-    )
-    .await;
-    assert_eq!(status, 200);
-    let text = String::from_utf8(body.to_vec()).unwrap();
-    let json_start = text.find('{').unwrap();
-    let json_end = text.find('}').unwrap();
-    let open: serde_json::Value = serde_json::from_str(&text[json_start..=json_end]).unwrap();
-    let sid = open["sid"].as_str().unwrap();
-    let pq = format!("/socket.io/?EIO=3&transport=polling&sid={sid}");
+    let (poller, _) = common::http_client::Poller::open(server.addr, 3, "").await;
+    let pq = poller.url("");
     let bad = r#"43:451-3["bin",{"_placeholder":true,"num":0}]"#;
     let (status, _) = http(server.addr, "POST", &pq, &[], bad).await;
     assert_eq!(status, 400);

@@ -1,5 +1,7 @@
 //! Standalone mode over real sockets: the server core on 127.0.0.1:0 with
 //! the push API on the same listener, raw WebSocket and polling clients.
+#[allow(dead_code, unused_imports)] // the harness uses only the HTTP client of it
+mod common;
 mod standalone_harness;
 
 use serde_json::{Value, json};
@@ -37,16 +39,8 @@ async fn sio4_websocket_client_gets_root_connect_and_pushes() {
 #[tokio::test]
 async fn sio4_first_polling_response_carries_the_root_connect() {
     let server = Server::start(chat_gateway()).await;
-    let (status, body) = http(
-        server.addr,
-        "GET",
-        "/socket.io/?EIO=3&transport=polling",
-        &[],
-        "",
-    )
-    .await;
-    assert_eq!(status, 200);
-    let text = String::from_utf8(body.to_vec()).unwrap();
+    let (_, open) = common::http_client::Poller::open(server.addr, 3, "").await;
+    let text = open.text();
     let (len, rest) = text.split_once(':').unwrap();
     let open_len: usize = len.parse().unwrap();
     assert!(rest.starts_with("0{"), "{text}");

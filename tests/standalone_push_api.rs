@@ -1,5 +1,7 @@
 //! The push API handler called directly (no sockets): auth, errors with
 //! reasons, and which fake clients each operation reaches.
+#[allow(dead_code, unused_imports)] // the harness uses only the HTTP client of it
+mod common;
 mod standalone_harness;
 
 use serde_json::json;

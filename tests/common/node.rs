@@ -333,4 +333,4 @@ pub async fn self_signed_cert(dir: &Path) -> (PathBuf, PathBuf) {
 
 mod peers;
 #[allow(unused_imports)] // each test binary uses a part of the harness
-pub use peers::{Client, ClientOpts, Transports, Upstream, UpstreamOpts};
+pub use peers::{Client, ClientOpts, Transports, Upstream, UpstreamOpts, assert_binary_reversed};

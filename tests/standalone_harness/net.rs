@@ -103,7 +103,8 @@ impl Drop for Server {
     }
 }
 
-/// One HTTP/1.1 request on a fresh connection.
+/// One HTTP/1.1 request on a fresh connection (the shared client of
+/// `tests/common/http_client.rs`), as (status, body).
 pub async fn http(
     addr: SocketAddr,
     method: &str,
@@ -111,27 +112,9 @@ pub async fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, Bytes) {
-    within(async {
-        let stream = TcpStream::connect(addr).await.unwrap();
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream))
-                .await
-                .unwrap();
-        tokio::spawn(conn);
-        let mut req = http::Request::builder()
-            .method(method)
-            .uri(pq)
-            .header("host", addr.to_string());
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let body = Full::new(Bytes::from(body.to_string()));
-        let resp = sender.send_request(req.body(body).unwrap()).await.unwrap();
-        let status = resp.status().as_u16();
-        let body = resp.into_body().collect().await.unwrap().to_bytes();
-        (status, body)
-    })
-    .await
+    let resp =
+        crate::common::http_client::request(addr, method, pq, headers, body.to_string()).await;
+    (resp.status, resp.body)
 }
 
 pub type Ws = WebSocketStream<TcpStream>;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use super::{NodeProc, STARTUP, STEP, http_get, pct};
+use super::{NodeProc, STARTUP, STEP, bin, http_get, pct, unbin};
 
 /// How to start an upstream. `version` is the socket.io major (2 or 4).
 #[derive(Clone, Debug, Default)]
@@ -315,4 +315,39 @@ impl Client {
     pub async fn disconnect(&mut self) {
         self.proc.send(&json!({"cmd": "disconnect"})).await;
     }
+}
+
+/// Sends a few bytes (0x00..0xff edges) as binary both ways between `client`
+/// and the echo app of `up` (which answers binaries reversed): once as an ack
+/// argument, once as an event. Asserts the client gets the reversed bytes
+/// both times and the upstream app received the original bytes on `nsp`.
+pub async fn assert_binary_reversed(client: &mut Client, up: &mut Upstream, nsp: &str, ctx: &str) {
+    let payload = [0u8, 1, 2, 0x7f, 0x80, 0xff];
+    let reversed: Vec<u8> = payload.iter().rev().copied().collect();
+    let ack = client.emit_ack("bin", json!([bin(&payload)])).await;
+    assert_eq!(ack.len(), 1, "{ctx}: {ack:?}");
+    assert_eq!(
+        unbin(&ack[0]).as_deref(),
+        Some(&reversed[..]),
+        "{ctx}: {ack:?}"
+    );
+    client.emit("bin", json!([bin(&payload)])).await;
+    let event = client.wait_event("bin").await;
+    assert_eq!(
+        unbin(&event[0]).as_deref(),
+        Some(&reversed[..]),
+        "{ctx}: {event:?}"
+    );
+    let recv = up
+        .proc
+        .wait_for(
+            |v| v["ev"] == "recv" && v["name"] == "bin" && v["nsp"] == nsp,
+            STEP,
+        )
+        .await;
+    assert_eq!(
+        unbin(&recv["args"][0]).as_deref(),
+        Some(&payload[..]),
+        "{ctx}: {recv}"
+    );
 }
