@@ -31,11 +31,13 @@ pub struct ProxyConfig {
     /// Relay plain Engine.IO on this path (e.g. `/engine.io/`) to the same
     /// path upstream, without Socket.IO parsing. Default none.
     pub raw_engineio_path: Option<String>,
-    /// What to do with client packets for a namespace whose CONNECT is still
-    /// pending once `max_pending_packets` are held: true drops (and logs) the
-    /// excess, false closes the client session. Default true.
+    /// Upstream packets that arrive on a namespace before the upstream's
+    /// CONNECT reply (go fires its root `connection` handler on every
+    /// session, PROTOCOL.md row 7): true drops (and logs) them, false relays
+    /// them re-tagged to the client. Default true.
     pub drop_pre_connect_packets: bool,
-    /// Client packets held per session while a CONNECT is pending. Default 64.
+    /// Client packets held per namespace while its CONNECT is pending; one
+    /// more closes the client session. Default 64.
     pub max_pending_packets: usize,
 }
 
