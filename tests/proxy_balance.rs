@@ -1,5 +1,6 @@
 //! Several upstreams behind one proxy (go-socket.io v1.7.0 stand-ins):
-//! round-robin spreads sessions; a hash of a query key keeps a user on one
+//! round-robin spreads sessions; least-connections refills the upstream
+//! whose sessions ended; a hash of a query key keeps a user on one
 //! upstream; killing an upstream closes its clients' sessions at once and
 //! their reconnects land on the healthy one; a dead upstream is skipped at
 //! handshake time and brought back by the active health check; and every
@@ -101,6 +102,57 @@ async fn round_robin_spreads_sessions_over_both_upstreams() {
     assert_eq!(proxy.gauges.sessions(), 4);
     assert_eq!(proxy.gauges.legs(), 4);
     for ws in &mut clients {
+        assert!(raw_echo(ws).await);
+    }
+    drop(clients);
+    drain(&proxy, &[&a, &b]).await;
+}
+
+/// Tags (`tag=N` in the handshake query) of the sessions `fx` opened.
+fn tags_on(fx: &GoFixture) -> Vec<usize> {
+    fx.log()
+        .iter()
+        .filter_map(|e| match e {
+            LogEntry::SessionOpened { url_query, .. } => url_query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("tag="))
+                .and_then(|n| n.parse().ok()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn least_connections_fills_the_upstream_whose_sessions_ended() {
+    let (a, b) = two_upstreams().await;
+    let proxy = spawn(config("go-modern", &[ws_url(&a), ws_url(&b)], |c| {
+        c.proxy.balance = "least-connections".parse().expect("balance");
+    }))
+    .await;
+    let mut clients = Vec::new();
+    for tag in 0..4 {
+        clients.push(Some(raw_session(proxy.addr, &format!("&tag={tag}")).await));
+    }
+    expect_sockets(&a, 2, "upstream a").await;
+    expect_sockets(&b, 2, "upstream b").await;
+    // End both sessions on `a`: it now has the fewest connections.
+    let on_a = tags_on(&a);
+    assert_eq!(on_a.len(), 2, "{on_a:?}");
+    for tag in on_a {
+        clients[tag] = None;
+    }
+    expect_sockets(&a, 0, "upstream a after its clients left").await;
+    // Round-robin would put one of these on each; least-connections puts
+    // both on `a` (0 < 2, then 1 < 2).
+    for tag in 4..6 {
+        clients.push(Some(raw_session(proxy.addr, &format!("&tag={tag}")).await));
+    }
+    expect_sockets(&a, 2, "upstream a refilled").await;
+    expect_sockets(&b, 2, "upstream b untouched").await;
+    let mut on_a = tags_on(&a);
+    on_a.sort_unstable();
+    assert_eq!(&on_a[on_a.len() - 2..], [4, 5], "{on_a:?}");
+    for ws in clients.iter_mut().flatten() {
         assert!(raw_echo(ws).await);
     }
     drop(clients);
