@@ -326,6 +326,57 @@ async fn vector_30_go_server_ping_answered_on_upstream_leg_only() {
     drop(up);
 }
 
+/// The next binary frame (WebSocket-level pings skipped).
+async fn binary_of<S>(ws: &mut S, what: &str) -> Vec<u8>
+where
+    S: StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        match within(what, ws.next()).await {
+            Some(Ok(Message::Binary(b))) => return b.to_vec(),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            other => panic!("{what}: expected binary, got {other:?}"),
+        }
+    }
+}
+
+/// PROTOCOL.md §4 (binary): an EIO3 go upstream's `bin[04 xx…]` reaches an
+/// EIO4 client as `bin[xx…]`, and the client's `bin[xx…]` reaches go as
+/// `bin[04 xx…]`, each right after its BINARY_EVENT header.
+#[tokio::test]
+async fn binary_attachments_cross_between_a_go_upstream_and_an_eio4_client() {
+    let (upstream, accept) = scripted_go_upstream(25_000).await;
+    let proxy = spawn(config("go-legacy", &[upstream], |_| {})).await;
+    let mut client = eio4_client(&proxy).await;
+    let mut up = within("upstream accepted", accept).await.expect("upstream");
+    let header = r#"451-["bin",{"_placeholder":true,"num":0}]"#;
+
+    up.send(Message::text(header)).await.expect("header");
+    up.send(Message::binary(vec![4u8, 1, 2, 0xff]))
+        .await
+        .expect("attachment");
+    assert_eq!(text_of(&mut client, "client header").await, header);
+    assert_eq!(
+        binary_of(&mut client, "client attachment").await,
+        [1, 2, 0xff]
+    );
+
+    client.send(Message::text(header)).await.expect("header");
+    client
+        .send(Message::binary(vec![9u8, 8, 7]))
+        .await
+        .expect("attachment");
+    let mut seen = text_of(&mut up, "upstream header").await;
+    while seen == "2" {
+        seen = text_of(&mut up, "upstream header").await;
+    }
+    assert_eq!(seen, header);
+    assert_eq!(
+        binary_of(&mut up, "upstream attachment").await,
+        [4, 9, 8, 7]
+    );
+}
+
 #[tokio::test]
 async fn vector_31_heartbeats_terminated_per_leg() {
     const UP_INTERVAL: Duration = Duration::from_millis(100);
