@@ -1,8 +1,8 @@
-//! Startup of a validated configuration: bind the listener, announce where
-//! siogate listens (and, in standalone mode, how to push), then hand the
-//! listener to the mode's backend. `main` and integration tests both call
-//! [`run`]; tests pass their own shutdown future, `main` passes
-//! [`shutdown_signal`].
+//! Startup of a validated configuration: bind the listener (and the metrics
+//! listener, if any), announce where siogate listens (and, in standalone
+//! mode, how to push), then hand the listener to the mode's backend. `main`
+//! and integration tests both call [`run`]; tests pass their own shutdown
+//! future, `main` passes [`shutdown_signal`].
 use std::future::Future;
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -20,11 +20,44 @@ pub async fn run(
 ) -> Result<(), Error> {
     let listener = bind(&config.server)?;
     let addr = listener.local_addr()?;
+    let metrics_listener = match &config.metrics.listen {
+        Some(a) => Some(bind_addr(a, config.server.backlog)?),
+        None => None,
+    };
+    crate::metrics::global().set_mode(match mode {
+        Mode::Standalone => crate::metrics::Mode::Standalone,
+        Mode::Proxy => crate::metrics::Mode::Proxy,
+    });
     tracing::info!(%mode, listen.addr = %addr, path = %config.server.path, "siogate starting");
     // A plain line as well, so the address (and a generated token) reach the
     // operator whatever the log filter says.
     let _ = writeln!(std::io::stderr(), "{}", banner(mode, &config, addr));
+    // The metrics listener outlives the client side's drain (so `/readyz`
+    // reports it) and stops once the mode returns.
+    let stop_metrics = tokio_util::sync::CancellationToken::new();
+    let metrics_task = metrics_listener.map(|l| {
+        if let Ok(a) = l.local_addr() {
+            let _ = writeln!(std::io::stderr(), "metrics on http://{a}/metrics");
+        }
+        tokio::spawn(crate::server::ops::serve_metrics(
+            l,
+            stop_metrics.clone().cancelled_owned(),
+        ))
+    });
+    let result = run_mode(mode, listener, config, shutdown).await;
+    stop_metrics.cancel();
+    if let Some(task) = metrics_task {
+        let _ = task.await;
+    }
+    result
+}
 
+async fn run_mode(
+    mode: Mode,
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
     // WIRING POINT: each arm builds its mode's `server::Backend` (plus the
     // push API routes in standalone mode) and replaces the error with
     // `server::serve(listener, Arc::new(config.server), backend, routes,
@@ -42,17 +75,21 @@ pub async fn run(
 /// Binds `server.listen` through [`crate::server::listener::bind`]
 /// (`SO_REUSEADDR`, a backlog of at least 1024); errors name the address.
 pub fn bind(server: &ServerConfig) -> Result<TcpListener, Error> {
+    bind_addr(&server.listen, server.backlog)
+}
+
+fn bind_addr(listen: &str, backlog: u32) -> Result<TcpListener, Error> {
     let bind_err = |source| Error::Bind {
-        addr: server.listen.clone(),
+        addr: listen.to_string(),
         source,
     };
-    let addr: SocketAddr = server.listen.parse().map_err(|_| {
+    let addr: SocketAddr = listen.parse().map_err(|_| {
         bind_err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             "not an IP:PORT address",
         ))
     })?;
-    crate::server::listener::bind(addr, server.backlog).map_err(bind_err)
+    crate::server::listener::bind(addr, backlog).map_err(bind_err)
 }
 
 /// The startup lines printed to stderr: where siogate listens and, in
@@ -96,8 +133,49 @@ pub fn banner(mode: Mode, config: &Config, addr: SocketAddr) -> String {
     out
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+/// Completes on SIGTERM (graceful shutdown, `server.shutdown_grace_ms`) or
+/// SIGINT (the same, with the grace period capped at
+/// [`crate::server::drain::FAST_GRACE_CAP`]). After the first signal a
+/// second one of either kind exits the process at once (status 130 for
+/// SIGINT, 143 for SIGTERM, as a shell reports a signal death).
 pub async fn shutdown_signal() {
+    let first = next_signal().await;
+    if first == Signal::Interrupt {
+        crate::server::drain::request_fast();
+    }
+    tracing::info!(signal = first.name(), "shutdown requested");
+    tokio::spawn(async {
+        let second = next_signal().await;
+        tracing::warn!(signal = second.name(), "second signal; exiting now");
+        std::process::exit(second.exit_status());
+    });
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    Interrupt,
+    Terminate,
+}
+
+impl Signal {
+    fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+        }
+    }
+
+    fn exit_status(self) -> i32 {
+        match self {
+            Signal::Interrupt => 130,
+            Signal::Terminate => 143,
+        }
+    }
+}
+
+/// The next SIGINT or SIGTERM (a handler that cannot be installed is
+/// logged and never fires).
+async fn next_signal() -> Signal {
     let interrupt = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::error!(error = %e, "cannot listen for SIGINT");
@@ -120,8 +198,8 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! {
-        () = interrupt => tracing::info!(signal = "SIGINT", "shutdown requested"),
-        () = terminate => tracing::info!(signal = "SIGTERM", "shutdown requested"),
+        () = interrupt => Signal::Interrupt,
+        () = terminate => Signal::Terminate,
     }
 }
 

@@ -17,6 +17,8 @@
 //!   trait both modes implement.
 //! - [`proxy`]: proxy mode — the pure `normalize` state machine, the upstream
 //!   leg, the pump between the two.
+//! - [`metrics`]: process-wide Prometheus counters and the readiness
+//!   registry (served by `server::ops`).
 //! - [`standalone`]: standalone mode — namespaces, rooms, the `Adapter`
 //!   trait, the push API.
 //!
@@ -32,6 +34,7 @@ pub mod cluster;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod metrics;
 pub mod protocol;
 pub mod proxy;
 pub mod server;

@@ -53,6 +53,12 @@ pub struct CommonArgs {
     /// Log level or filter (e.g. debug, siogate=trace); beats RUST_LOG. Default info.
     #[arg(long, value_name = "LEVEL")]
     pub log_level: Option<String>,
+    /// Serve /metrics, /healthz and /readyz on this address (IP:PORT).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
+    /// Graceful shutdown grace period in ms (SIGINT caps it at 1000). Default 10000.
+    #[arg(long, value_name = "MS")]
+    pub shutdown_grace: Option<u64>,
 }
 
 /// `siogate standalone` flags.
@@ -149,6 +155,13 @@ impl CommonArgs {
         );
         over!(o, config.log.format = self.log_format, "--log-format");
         over!(o, config.log.level = self.log_level.clone(), "--log-level");
+        let metrics = self.metrics_listen.clone().map(Some);
+        over!(o, config.metrics.listen = metrics, "--metrics-listen");
+        over!(
+            o,
+            config.server.shutdown_grace_ms = self.shutdown_grace,
+            "--shutdown-grace"
+        );
         o
     }
 }

@@ -2,11 +2,12 @@
 //! loading from a TOML file with errors that name the file, line and reason.
 //!
 //! One root [`Config`] holds `[server]` (the client-facing core, both modes),
-//! `[standalone]`, `[proxy]` and `[log]`. Every struct denies unknown keys and
+//! `[standalone]`, `[proxy]`, `[log]` and `[metrics]`. Every struct denies unknown keys and
 //! defaults every field, so an empty file is a valid standalone config.
 //! [`Config::from_file`] is the only function here that does I/O.
 mod error;
 mod log;
+mod metrics;
 mod proxy;
 mod secret;
 mod server;
@@ -21,6 +22,7 @@ use serde::Deserialize;
 
 pub use error::{ConfigError, Invalid, Location, line_col, line_of_field};
 pub use log::{LogConfig, LogFormat};
+pub use metrics::MetricsConfig;
 pub use proxy::{Balance, ProxyConfig, UpstreamFlavor, UpstreamUrl};
 pub use secret::Secret;
 pub use server::ServerConfig;
@@ -42,6 +44,8 @@ pub struct Config {
     pub proxy: ProxyConfig,
     /// `[log]`: logging.
     pub log: LogConfig,
+    /// `[metrics]`: the operations endpoints.
+    pub metrics: MetricsConfig,
 }
 
 /// The two ways siogate runs.
@@ -112,6 +116,7 @@ impl Config {
         self.standalone.validate()?;
         self.proxy.validate(self.mode == Some(Mode::Proxy))?;
         validate::log(&self.log)?;
+        self.metrics.validate()?;
         if let Some(raw) = &self.proxy.raw_engineio_path
             && raw.trim_end_matches('/') == self.server.path.trim_end_matches('/')
         {

@@ -33,6 +33,10 @@ pub struct ServerConfig {
     pub strict_heartbeat: bool,
     /// TCP listen backlog. Default 1024.
     pub backlog: u32,
+    /// Graceful shutdown (SIGTERM): how long to wait for sessions to close
+    /// after every client was told to reconnect. SIGINT caps it at 1000 ms.
+    /// Default 10000 ms.
+    pub shutdown_grace_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -49,6 +53,7 @@ impl Default for ServerConfig {
             cors_origins: Vec::new(),
             strict_heartbeat: true,
             backlog: 1024,
+            shutdown_grace_ms: 10_000,
         }
     }
 }

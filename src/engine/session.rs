@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::heartbeat::{Heartbeat, Tick};
+use crate::metrics;
 use crate::protocol::engineio::{Packet, Revision};
 use crate::server::backend::{ClientSink, CloseReason, SessionClosed};
 
@@ -82,6 +83,9 @@ struct Inner {
     get_pending: bool,
     post_pending: bool,
     heartbeat: Heartbeat,
+    /// Counted in `siogate_sessions` (set by [`Session::mark_open`] once the
+    /// backend accepted the handshake; a refused one is never counted).
+    counted: bool,
 }
 
 /// One Engine.IO session. Shared as `Arc<Session>`; also the backend's
@@ -116,6 +120,7 @@ impl Session {
                 get_pending: false,
                 post_pending: false,
                 heartbeat,
+                counted: false,
             }),
             wake: Notify::new(),
             cancel: CancellationToken::new(),
@@ -158,6 +163,9 @@ impl Session {
         if inner.queue.len() >= self.max_queue {
             drop(inner);
             tracing::debug!(sid = %self.sid, "outbound queue full");
+            metrics::global()
+                .queue_overflows
+                .inc(metrics::Queue::Client);
             self.close(CloseReason::QueueFull);
             return Err(SessionClosed);
         }
@@ -179,6 +187,7 @@ impl Session {
             // Nobody is reading: free the memory now.
             inner.queue = VecDeque::new();
         }
+        inner.count_close(self.rev, &reason);
         inner.closed = Some(reason);
         drop(inner);
         self.cancel.cancel();
@@ -310,6 +319,7 @@ impl Session {
         if inner.transport != TransportState::Upgrading || inner.closed.is_some() {
             return false;
         }
+        inner.count_upgrade(self.rev);
         inner.transport = TransportState::WebSocket;
         inner.queue.retain(|p| *p != Packet::Noop);
         drop(inner);
@@ -388,6 +398,9 @@ impl ClientSink for Session {
         &self.sid
     }
 }
+
+#[path = "session_metrics.rs"]
+mod session_metrics;
 
 #[cfg(test)]
 #[path = "session_tests.rs"]

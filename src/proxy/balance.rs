@@ -15,7 +15,7 @@
 //!   handshake to each upstream (open packet read, then `1`); success brings
 //!   it back, failure marks it down.
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use http::HeaderMap;
@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::upstream::{DialOptions, Leg, LegEnd, Target};
 use crate::config::{Balance, UpstreamUrl};
+use crate::metrics;
 use crate::protocol::engineio::Revision;
 use crate::server::Handshake;
 
@@ -37,6 +38,8 @@ pub struct Upstream {
     healthy: AtomicBool,
     failures: AtomicU32,
     active: AtomicUsize,
+    /// Upstream sessions opened here so far.
+    selected: AtomicU64,
 }
 
 impl Upstream {
@@ -77,6 +80,7 @@ impl Balancer {
                 healthy: AtomicBool::new(true),
                 failures: AtomicU32::new(0),
                 active: AtomicUsize::new(0),
+                selected: AtomicU64::new(0),
             })
             .collect();
         Balancer {
@@ -88,6 +92,15 @@ impl Balancer {
 
     pub fn upstreams(&self) -> &[Upstream] {
         &self.ups
+    }
+
+    /// `Ok` while at least one upstream is healthy (proxy readiness).
+    pub fn ready(&self) -> Result<(), String> {
+        if self.ups.iter().any(Upstream::is_healthy) {
+            Ok(())
+        } else {
+            Err(format!("none of {} upstreams is healthy", self.ups.len()))
+        }
     }
 
     pub fn get(&self, i: usize) -> Option<&Upstream> {
@@ -128,6 +141,7 @@ impl Balancer {
     /// A connection to upstream `i` opened; held until it closes.
     pub fn acquire(self: &Arc<Self>, i: usize) -> Active {
         self.ups[i].active.fetch_add(1, Ordering::AcqRel);
+        self.ups[i].selected.fetch_add(1, Ordering::Relaxed);
         Active(self.clone(), i)
     }
 
@@ -179,6 +193,38 @@ impl Balancer {
             self.mark_down(i);
         }
         ok
+    }
+}
+
+impl metrics::Collector for Balancer {
+    /// `siogate_upstream_healthy`, `_active` and `_selections_total`, one
+    /// sample per upstream URL.
+    fn collect(&self, out: &mut metrics::Exposition) {
+        for u in &self.ups {
+            let url = u.url.to_string();
+            let labels = [("upstream", url.as_str())];
+            out.sample(
+                "siogate_upstream_healthy",
+                "1 while the upstream is healthy, 0 while it is ejected.",
+                metrics::Kind::Gauge,
+                &labels,
+                if u.is_healthy() { 1.0 } else { 0.0 },
+            );
+            out.sample(
+                "siogate_upstream_active",
+                "Open upstream sessions.",
+                metrics::Kind::Gauge,
+                &labels,
+                u.active() as f64,
+            );
+            out.sample(
+                "siogate_upstream_selections_total",
+                "Upstream sessions opened on this upstream.",
+                metrics::Kind::Counter,
+                &labels,
+                u.selected.load(Ordering::Relaxed) as f64,
+            );
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::normalize::LegId;
 use super::session::Shared;
 use super::upstream::{Leg, LegEnd, LegError, Outbound, Target};
+use crate::metrics::{self, DialOutcome};
 use crate::protocol::engineio;
 use crate::protocol::socketio::connect::Query;
 use crate::protocol::socketio::{Assembler, DecodeMode};
@@ -87,14 +88,19 @@ async fn connect(shared: &Shared, query: &str) -> Result<(Leg, usize), LegError>
         let target = Target::socketio(&core.balancer.upstreams()[idx].url);
         match Leg::connect(&target, eio, query, &shared.headers, &core.dial).await {
             Ok(conn) => {
+                metrics::global().upstream_dials.inc(DialOutcome::Ok);
                 if shared.lock().pin.opened(idx) {
                     core.balancer.report_success(idx);
                     return Ok((conn, idx));
                 }
                 // Another leg moved the session on meanwhile: follow it.
             }
-            Err(e) if e.is_refusal() => return Err(e),
+            Err(e) if e.is_refusal() => {
+                metrics::global().upstream_dials.inc(DialOutcome::Refused);
+                return Err(e);
+            }
             Err(e) => {
+                metrics::global().upstream_dials.inc(DialOutcome::Failed);
                 tracing::debug!(upstream.addr = %target.url, error = %e, "upstream dial failed");
                 core.balancer.report_failure(idx);
                 if !shared.lock().pin.failed(idx) {

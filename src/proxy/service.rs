@@ -24,9 +24,6 @@ use crate::server::router::{self, PeerAddr};
 use crate::server::{Routes, serve};
 use crate::transport::Context;
 
-/// How long shutdown waits for upstream sessions to say goodbye.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
 /// Largest message accepted from an upstream (upstreams are trusted more
 /// than clients, but not without bound).
 const MAX_UPSTREAM_MESSAGE: usize = 16 * 1024 * 1024;
@@ -122,9 +119,21 @@ impl Proxy {
 
     /// Serves on `listener` until `shutdown` completes, then closes every
     /// client session (and with it every leg) and waits for the upstream
-    /// tasks (at most [`SHUTDOWN_GRACE`]).
+    /// tasks; all of it within the server's grace period
+    /// (`shutdown_grace_ms`). While serving, the upstreams are exported as
+    /// metrics and `/readyz` needs one of them healthy.
     pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send) {
         let core = self.backend.core.clone();
+        let collector: Arc<dyn crate::metrics::Collector> = core.balancer.clone();
+        crate::metrics::global().register(Arc::downgrade(&collector));
+        let balancer = Arc::downgrade(&core.balancer);
+        let _ready = crate::metrics::readiness().register(
+            "upstreams",
+            Arc::new(move || balancer.upgrade().map_or(Ok(()), |b| b.ready())),
+        );
+        let grace_ms = self.server.shutdown_grace_ms;
+        let deadline = Arc::new(std::sync::OnceLock::new());
+        let started = deadline.clone();
         core.tasks.spawn(health_loop(
             core.balancer.clone(),
             core.flavor.upstream_eio(),
@@ -142,6 +151,8 @@ impl Proxy {
         let raw_stop = raw.clone();
         let shutdown = async move {
             shutdown.await;
+            let grace = crate::server::drain::grace(grace_ms);
+            let _ = started.set(tokio::time::Instant::now() + grace);
             if let Some(ctx) = raw_stop {
                 ctx.begin_shutdown();
             }
@@ -156,7 +167,11 @@ impl Proxy {
         .await;
         core.cancel.cancel();
         core.tasks.close();
-        let waited = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        let deadline = deadline
+            .get()
+            .copied()
+            .unwrap_or_else(tokio::time::Instant::now);
+        let waited = tokio::time::timeout_at(deadline, async {
             if let Some(ctx) = &raw {
                 ctx.tracker.close();
                 ctx.tracker.wait().await;

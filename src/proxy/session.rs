@@ -29,6 +29,7 @@ use tracing::Instrument;
 use super::backend::Core;
 use super::normalize::{Action, LegId, Normalizer, reason};
 use super::upstream::{LegError, Outbound};
+use crate::metrics::{self, NormalizeKind};
 use crate::protocol::engineio;
 use crate::protocol::socketio::connect::Query;
 use crate::protocol::socketio::{Message, PacketKind};
@@ -152,6 +153,9 @@ impl Shared {
     /// Carries out `actions` in order (see the module docs).
     fn apply(self: &Arc<Self>, st: &mut State, actions: &mut Vec<Action>) {
         for action in actions.drain(..) {
+            if let Some(kind) = normalize_kind(&action) {
+                metrics::global().normalizations.inc(kind);
+            }
             match action {
                 Action::OpenLeg { leg, query } => self.spawn_leg(st, leg, query),
                 Action::ToUpstream { leg, msg } => {
@@ -161,6 +165,9 @@ impl Shared {
                     if let Err(mpsc::error::TrySendError::Full(_)) = slot.tx.try_send(packets(msg))
                     {
                         tracing::debug!(leg = %leg, "upstream not reading; closing the client");
+                        metrics::global()
+                            .queue_overflows
+                            .inc(metrics::Queue::Upstream);
                         self.close_all(st, "upstream queue full");
                     }
                 }
@@ -286,6 +293,40 @@ impl Shared {
     }
 }
 
+/// What an action counts as in `siogate_normalizations_total` (None for
+/// plain relaying: EVENT/ACK packets passed through with their namespace).
+fn normalize_kind(action: &Action) -> Option<NormalizeKind> {
+    Some(match action {
+        Action::OpenLeg { .. } => NormalizeKind::LegOpen,
+        Action::CloseLeg { .. } => NormalizeKind::LegClose,
+        Action::CloseClient { .. } => NormalizeKind::ClientClose,
+        Action::ToUpstream { msg, .. } if msg.packet.kind == PacketKind::Connect => {
+            NormalizeKind::ConnectUpstream
+        }
+        Action::ToClient { msg } => match msg.packet.kind {
+            PacketKind::Connect => NormalizeKind::ConnectReply,
+            PacketKind::ConnectError => NormalizeKind::ConnectError,
+            PacketKind::Disconnect => NormalizeKind::Disconnect,
+            _ => return None,
+        },
+        Action::Drop { reason } => drop_kind(reason),
+        Action::ToUpstream { .. } => return None,
+    })
+}
+
+fn drop_kind(why: &str) -> NormalizeKind {
+    match why {
+        reason::PRE_CONNECT => NormalizeKind::DropPreConnect,
+        reason::RESERVED_EVENT => NormalizeKind::DropReservedEvent,
+        reason::UNKNOWN_UPSTREAM_NSP
+        | reason::UNKNOWN_CLIENT_NSP
+        | reason::UNKNOWN_DISCONNECT
+        | reason::NOT_CONNECTED => NormalizeKind::DropUnknownNamespace,
+        reason::DUPLICATE_REPLY | reason::DUPLICATE_CONNECT => NormalizeKind::DropDuplicate,
+        _ => NormalizeKind::DropOther,
+    }
+}
+
 /// A Socket.IO message as Engine.IO packets: the text, then each attachment.
 fn packets(msg: Message) -> Outbound {
     let mut out = Vec::with_capacity(1 + msg.attachments.len());
@@ -297,6 +338,23 @@ fn packets(msg: Message) -> Outbound {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn drops_are_counted_by_kind() {
+        assert_eq!(
+            drop_kind(reason::PRE_CONNECT),
+            NormalizeKind::DropPreConnect
+        );
+        assert_eq!(
+            drop_kind(reason::NOT_CONNECTED),
+            NormalizeKind::DropUnknownNamespace
+        );
+        assert_eq!(drop_kind(reason::CLOSED_LEG), NormalizeKind::DropOther);
+        let close = Action::CloseClient {
+            reason: reason::UPSTREAM_CLOSED,
+        };
+        assert_eq!(normalize_kind(&close), Some(NormalizeKind::ClientClose));
+    }
 
     #[test]
     fn pin_moves_on_only_before_a_leg_opened() {

@@ -9,10 +9,14 @@
 //! - `cors`: the `Origin` allow-list.
 //! - `listener`: binding with a backlog.
 //! - `router`: what each request is for.
+//! - `ops`: `/metrics`, `/healthz`, `/readyz`; `extra_listener`: side listeners.
 pub mod backend;
 pub mod cors;
+pub mod drain;
 pub mod errors;
+pub mod extra_listener;
 pub mod listener;
+pub mod ops;
 pub mod request;
 pub mod router;
 
@@ -48,10 +52,6 @@ pub type RouteFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
 /// does not know.
 pub type Routes = Arc<dyn Fn(http::Request<Incoming>) -> RouteFuture + Send + Sync>;
 
-/// How long shutdown waits for connections and sessions to finish after
-/// every session was told to close.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
 /// How long a client may take to send the request headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -60,9 +60,11 @@ fn engine_sid() -> String {
 }
 
 /// Serves Engine.IO on `listener` until `shutdown` resolves, then stops
-/// accepting, closes every session with [`CloseReason::Shutdown`] (each
-/// client gets `1`), lets connections finish, and waits (bounded) for every
-/// session's `on_close`.
+/// accepting (and reports not ready), closes every session with
+/// [`CloseReason::Shutdown`] (each client gets `1`, WebSocket clients then a
+/// close frame 1001 "going away"), lets connections finish, and waits for
+/// every session's `on_close` at most the grace period
+/// (`shutdown_grace_ms`, see [`drain`]).
 pub async fn serve<B: Backend>(
     listener: TcpListener,
     cfg: Arc<ServerConfig>,
@@ -77,6 +79,7 @@ pub async fn serve<B: Backend>(
         tracing::info!(listen.addr = %addr, path = %ctx.cfg.path, "listening");
     }
     let mut shutdown = std::pin::pin!(shutdown);
+    let listening = crate::metrics::readiness().listening();
     loop {
         let (stream, peer) = tokio::select! {
             _ = &mut shutdown => break,
@@ -98,13 +101,20 @@ pub async fn serve<B: Backend>(
         );
         conns.spawn(conn.instrument(span));
     }
+    drop(listening);
     drop(listener);
-    tracing::info!(sessions = ctx.registry.len(), "shutdown started");
+    crate::metrics::global().shutting_down.set(1);
+    let grace = drain::grace(ctx.cfg.shutdown_grace_ms);
+    tracing::info!(
+        sessions = ctx.registry.len(),
+        grace_ms = grace.as_millis() as u64,
+        "shutdown started"
+    );
     ctx.begin_shutdown();
     stop_conns.cancel();
     conns.close();
     ctx.tracker.close();
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+    let drained = tokio::time::timeout(grace, async {
         ctx.tracker.wait().await;
         conns.wait().await;
     })

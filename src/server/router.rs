@@ -1,6 +1,6 @@
-//! Routing of one HTTP request: the Engine.IO path goes to the transports
-//! (after CORS and URL parsing), everything else to the mode's extra routes
-//! (or 404).
+//! Routing of one HTTP request: `/healthz` and `/readyz` to `ops`, the
+//! Engine.IO path to the transports (after CORS and URL parsing), everything
+//! else to the mode's extra routes (or 404).
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -22,6 +22,9 @@ pub async fn route<B: Backend>(
     req: http::Request<Incoming>,
     remote: SocketAddr,
 ) -> Response {
+    if let Some(resp) = super::ops::health(req.method(), req.uri().path()) {
+        return resp;
+    }
     if !is_engine_path(&ctx.cfg.path, req.uri().path()) {
         return match routes {
             Some(routes) => {

@@ -130,6 +130,7 @@ impl<B: Backend> Conn<B> {
                 return;
             }
             self.session.on_client_packet(&packet);
+            crate::metrics::global().packet(crate::metrics::Direction::In, &packet);
             if let Err(reason) = self.handle(ctx, st, packet).await {
                 self.session.close(reason);
                 return;
@@ -204,6 +205,7 @@ pub async fn open_session<B: Backend>(
     let state = match ctx.backend.open(Arc::new(handshake), sink).await {
         Ok(state) => state,
         Err(reject) => {
+            crate::metrics::global().handshakes_rejected.inc();
             // A sink the backend kept must report the session as gone.
             session.close(CloseReason::Backend("handshake rejected".into()));
             return Err(Error::Rejected(reject));
@@ -221,6 +223,7 @@ pub async fn open_session<B: Backend>(
         conn.finish(ctx).await;
         return Err(Error::BadRequest);
     }
+    conn.session.mark_open();
     // Shutdown may have begun while the backend was deciding; it sets its
     // flag before closing the registered sessions, so one side sees the other.
     if ctx.is_shutting_down() {

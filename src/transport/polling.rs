@@ -13,6 +13,7 @@ use tracing::Instrument;
 
 use super::{Body, Conn, Context, Error, Response, lookup};
 use crate::engine::{Batch, Session, TransportState};
+use crate::metrics::{self, Direction};
 use crate::protocol::engineio::{LengthRule, Packet, PayloadEncoding, Revision, payload};
 use crate::server::backend::{Backend, CloseReason, Handshake};
 
@@ -126,6 +127,7 @@ where
             .get(CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"));
     let body = read_body(req, ctx.cfg.max_payload_bytes).await?;
+    count_bytes(Direction::In, body.len());
     let body = match fmt.jsonp {
         // The `d=` form field, with engine.io's `\n` pre-escaping undone.
         Some(_) => payload::decode_jsonp_post(&body).map_err(|_| Error::BadRequest)?,
@@ -188,11 +190,22 @@ pub fn encode_response(rev: Revision, fmt: PollFormat, packets: &[Packet]) -> Re
         }
     };
     let body = payload::encode(enc, packets);
+    let m = metrics::global();
+    for p in packets {
+        m.packet(Direction::Out, p);
+    }
+    count_bytes(Direction::Out, body.len());
     match (fmt.jsonp, enc) {
         (Some(j), _) => text_response("text/javascript", payload::encode_jsonp(j, &body)),
         (None, PayloadEncoding::V3Binary) => response("application/octet-stream", body),
         (None, _) => text_response("text/plain", body),
     }
+}
+
+fn count_bytes(dir: Direction, n: usize) {
+    metrics::global()
+        .bytes
+        .add((dir, metrics::Transport::Polling), n as u64);
 }
 
 fn text_response(mime: &'static str, body: Bytes) -> Response {

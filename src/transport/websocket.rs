@@ -26,6 +26,7 @@ use super::upgrade::{accept_response, probe};
 use super::{Conn, Context, Error, Response, lookup, open_session};
 use crate::config::ServerConfig;
 use crate::engine::Session;
+use crate::metrics::{self, Direction};
 use crate::protocol::engineio::{Packet, Revision, WsFrame};
 use crate::server::backend::{Backend, CloseReason, Handshake};
 
@@ -160,6 +161,9 @@ enum Incoming {
 }
 
 fn classify(rev: Revision, msg: Option<Result<Message, WsError>>) -> Incoming {
+    if let Some(Ok(Message::Text(_) | Message::Binary(_))) = &msg {
+        count_bytes(Direction::In, msg_len(msg.as_ref()));
+    }
     let decoded = match msg {
         Some(Ok(Message::Text(t))) => Packet::decode_text(rev, Bytes::from(t)),
         Some(Ok(Message::Binary(b))) => Packet::decode_binary(rev, b),
@@ -272,7 +276,9 @@ async fn write_queued(ws: &mut WsStream, session: &Session) -> Result<(), WsErro
         std::future::poll_fn(|cx| ws.poll_ready_unpin(cx)).await?;
         let Some(packet) = session.pop() else { break };
         tracing::trace!("packet to client");
+        metrics::global().packet(Direction::Out, &packet);
         if let Some(msg) = to_message(packet.to_ws(rev)) {
+            count_bytes(Direction::Out, msg.len());
             ws.start_send_unpin(msg)?;
         }
     }
@@ -280,10 +286,27 @@ async fn write_queued(ws: &mut WsStream, session: &Session) -> Result<(), WsErro
 }
 
 async fn send(ws: &mut WsStream, packet: Packet, rev: Revision) -> Result<(), WsError> {
+    metrics::global().packet(Direction::Out, &packet);
     match to_message(packet.to_ws(rev)) {
-        Some(msg) => ws.send(msg).await,
+        Some(msg) => {
+            count_bytes(Direction::Out, msg.len());
+            ws.send(msg).await
+        }
         None => Ok(()),
     }
+}
+
+fn msg_len(msg: Option<&Result<Message, WsError>>) -> usize {
+    match msg {
+        Some(Ok(m)) => m.len(),
+        _ => 0,
+    }
+}
+
+fn count_bytes(dir: Direction, n: usize) {
+    metrics::global()
+        .bytes
+        .add((dir, metrics::Transport::WebSocket), n as u64);
 }
 
 /// Says goodbye on a closing socket: for server-side closes the rest of the
