@@ -5,6 +5,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+/// How long the listener keeps accepting after a shutdown began, so that
+/// polling clients between two requests can fetch their `1` (engine.io
+/// clients poll again at once; this only bounds clients that went away).
+pub const GOODBYE_WINDOW: Duration = Duration::from_secs(2);
+
 /// The longest grace period of a fast shutdown.
 pub const FAST_GRACE_CAP: Duration = Duration::from_secs(1);
 

@@ -59,12 +59,14 @@ fn engine_sid() -> String {
     crate::engine::sid::generate()
 }
 
-/// Serves Engine.IO on `listener` until `shutdown` resolves, then stops
-/// accepting (and reports not ready), closes every session with
+/// Serves Engine.IO on `listener` until `shutdown` resolves, then reports
+/// not ready, refuses new handshakes (503), closes every session with
 /// [`CloseReason::Shutdown`] (each client gets `1`, WebSocket clients then a
-/// close frame 1001 "going away"), lets connections finish, and waits for
-/// every session's `on_close` at most the grace period
-/// (`shutdown_grace_ms`, see [`drain`]).
+/// close frame 1001 "going away"), keeps accepting until every polling
+/// client fetched its `1` (at most [`drain::GOODBYE_WINDOW`]), stops
+/// accepting, lets connections finish, and waits for every session's
+/// `on_close`; all within the grace period (`shutdown_grace_ms`, see
+/// [`drain`]) counted from the signal.
 pub async fn serve<B: Backend>(
     listener: TcpListener,
     cfg: Arc<ServerConfig>,
@@ -78,11 +80,33 @@ pub async fn serve<B: Backend>(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(listen.addr = %addr, path = %ctx.cfg.path, "listening");
     }
-    let mut shutdown = std::pin::pin!(shutdown);
     let listening = crate::metrics::readiness().listening();
+    let deadline = Arc::new(std::sync::OnceLock::new());
+    // Shutdown, phase 1: stop reporting ready, tell every session to close,
+    // and keep accepting for a short while so polling clients between two
+    // requests can still fetch their `1` (new handshakes get 503).
+    let stop_accepting = {
+        let (ctx, deadline) = (ctx.clone(), deadline.clone());
+        async move {
+            shutdown.await;
+            let grace = drain::grace(ctx.cfg.shutdown_grace_ms);
+            let _ = deadline.set(tokio::time::Instant::now() + grace);
+            drop(listening);
+            crate::metrics::global().shutting_down.set(1);
+            tracing::info!(
+                sessions = ctx.registry.len(),
+                grace_ms = grace.as_millis() as u64,
+                "shutdown started"
+            );
+            ctx.begin_shutdown();
+            let window = grace.min(drain::GOODBYE_WINDOW);
+            let _ = tokio::time::timeout(window, ctx.polling_goodbyes()).await;
+        }
+    };
+    let mut stop_accepting = std::pin::pin!(stop_accepting);
     loop {
         let (stream, peer) = tokio::select! {
-            _ = &mut shutdown => break,
+            () = &mut stop_accepting => break,
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
@@ -101,20 +125,17 @@ pub async fn serve<B: Backend>(
         );
         conns.spawn(conn.instrument(span));
     }
-    drop(listening);
+    // Phase 2: stop accepting, let connections finish, and wait for every
+    // session until the grace period (counted from the signal) is over.
     drop(listener);
-    crate::metrics::global().shutting_down.set(1);
-    let grace = drain::grace(ctx.cfg.shutdown_grace_ms);
-    tracing::info!(
-        sessions = ctx.registry.len(),
-        grace_ms = grace.as_millis() as u64,
-        "shutdown started"
-    );
-    ctx.begin_shutdown();
     stop_conns.cancel();
     conns.close();
     ctx.tracker.close();
-    let drained = tokio::time::timeout(grace, async {
+    let deadline = deadline
+        .get()
+        .copied()
+        .unwrap_or_else(tokio::time::Instant::now);
+    let drained = tokio::time::timeout_at(deadline, async {
         ctx.tracker.wait().await;
         conns.wait().await;
     })

@@ -81,6 +81,16 @@ impl<B: Backend> Context<B> {
         }
     }
 
+    /// Waits until every session still on polling has told its client
+    /// goodbye (its next GET got the final `1`). For shutdown: bound it.
+    pub async fn polling_goodbyes(&self) {
+        for conn in self.registry.all() {
+            if conn.session.transport() != TransportState::WebSocket {
+                conn.session.wait_goodbye().await;
+            }
+        }
+    }
+
     pub fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(std::sync::atomic::Ordering::SeqCst)
     }

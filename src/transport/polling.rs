@@ -24,7 +24,7 @@ pub const MAX_PACKETS_PER_POST: usize = 4096;
 
 /// How long a closed polling session waits for the client's next GET to
 /// tell it goodbye (`1`) before it is forgotten (then `Session ID unknown`).
-/// Skipped during shutdown.
+/// During shutdown, [`crate::server::drain::GOODBYE_WINDOW`] instead.
 const GOODBYE_LINGER: Duration = Duration::from_secs(5);
 
 /// Response format options of a polling request.
@@ -249,11 +249,14 @@ async fn drive<B: Backend>(ctx: Arc<Context<B>>, conn: Arc<Conn<B>>) {
         }
     }
     conn.finish(&ctx).await;
-    if session.transport() != TransportState::WebSocket
-        && wants_goodbye(session)
-        && !ctx.is_shutting_down()
-    {
-        let _ = tokio::time::timeout(GOODBYE_LINGER, session.wait_goodbye()).await;
+    if session.transport() != TransportState::WebSocket && wants_goodbye(session) {
+        // During shutdown the listener stays open only this long.
+        let linger = if ctx.is_shutting_down() {
+            crate::server::drain::GOODBYE_WINDOW
+        } else {
+            GOODBYE_LINGER
+        };
+        let _ = tokio::time::timeout(linger, session.wait_goodbye()).await;
     }
     ctx.registry.remove(session.sid(), &conn);
 }
