@@ -132,6 +132,48 @@ impl Siogate {
         (r.status, r.text().to_string())
     }
 
+    /// Scrapes until `pred` holds (every 25 ms, at most `within`); panics
+    /// with `what` and the last scrape otherwise.
+    pub async fn wait_metrics(
+        &self,
+        what: &str,
+        pred: impl Fn(&Scrape) -> bool,
+        within: Duration,
+    ) -> Scrape {
+        let deadline = Instant::now() + within;
+        let mut tick = tokio::time::interval(Duration::from_millis(25));
+        loop {
+            tick.tick().await;
+            let scrape = self.scrape().await;
+            if pred(&scrape) {
+                return scrape;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "metrics never showed {what} within {within:?}; last scrape:\n{}",
+                scrape.text
+            );
+        }
+    }
+
+    /// Polls `GET path` on the metrics listener until it answers `status`
+    /// (every 25 ms, at most `within`); returns the body.
+    pub async fn wait_status(&self, path: &str, status: u16, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        let mut tick = tokio::time::interval(Duration::from_millis(25));
+        loop {
+            tick.tick().await;
+            let (got, body) = self.get_metrics_listener(path).await;
+            if got == status {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "GET {path} still {got} ({body:?}) after {within:?}, expected {status}"
+            );
+        }
+    }
+
     /// Scrapes `/metrics` and parses it.
     pub async fn scrape(&self) -> Scrape {
         let (status, text) = self.get_metrics_listener("/metrics").await;

@@ -19,6 +19,9 @@ pub struct UpstreamOpts {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// `(pingInterval, pingTimeout)` in ms; socket.io's defaults when `None`.
     pub ping_ms: Option<(u64, u64)>,
+    /// Listen on this port (to restart an upstream where it was); an
+    /// OS-chosen one when `None`.
+    pub port: Option<u16>,
 }
 
 /// A running `upstream.js` on 127.0.0.1 (OS-chosen port).
@@ -44,7 +47,7 @@ impl Upstream {
             "--version".to_string(),
             opts.version.to_string(),
             "--port".into(),
-            "0".into(),
+            opts.port.unwrap_or(0).to_string(),
         ];
         if opts.allow_eio3 {
             args.push("--allow-eio3".into());

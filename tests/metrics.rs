@@ -1,0 +1,280 @@
+//! The operations endpoints of the real binary: `/metrics` scraped before
+//! and after scripted sessions (real socket.io-client 4.x and 2.5.0, the push
+//! API, a proxied session through a Node socket.io upstream), with the
+//! counters' changes asserted from the parsed text format; `/healthz` and
+//! `/readyz` on the metrics and the main listener, and `/readyz` following
+//! the health of the only upstream in proxy mode.
+mod common;
+
+use std::time::Duration;
+
+use common::http_client;
+use common::node::{Client, ClientOpts, Transports, Upstream, UpstreamOpts};
+use common::siogate_bin::{Scrape, Siogate};
+use serde_json::json;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn series(name: &str, labels: &str) -> String {
+    format!("{name}{{{labels}}}")
+}
+
+async fn push(s: &Siogate, token: &str, body: serde_json::Value) -> u16 {
+    let auth = format!("Bearer {token}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let r = http_client::request(s.addr, "POST", "/api/v1/emit", &headers, body.to_string()).await;
+    r.status
+}
+
+#[tokio::test]
+async fn standalone_session_and_push_calls_move_the_counters() {
+    let s = Siogate::start(&[
+        "standalone",
+        "--api-token",
+        "t0ken",
+        "--metrics-listen",
+        "127.0.0.1:0",
+    ])
+    .await;
+    let before = s.scrape().await;
+    assert!(
+        before.has("siogate_info{mode=\"standalone\",version=\"0.1.0\"}"),
+        "{}",
+        before.text
+    );
+    let url = format!("http://{}", s.addr);
+    let (mut ws4, _) = Client::connect(
+        &ClientOpts::new(4, &url)
+            .transports(Transports::WebsocketOnly)
+            .no_reconnect(),
+    )
+    .await;
+    let (mut poll2, _) = Client::connect(
+        &ClientOpts::new(2, &url)
+            .transports(Transports::PollingOnly)
+            .no_reconnect(),
+    )
+    .await;
+    let open = s
+        .wait_metrics(
+            "two open sessions",
+            |m| {
+                m.get(&series(
+                    "siogate_sessions",
+                    r#"mode="standalone",transport="websocket",eio="4""#,
+                )) == 1.0
+                    && m.get(&series(
+                        "siogate_sessions",
+                        r#"mode="standalone",transport="polling",eio="3""#,
+                    )) == 1.0
+            },
+            WAIT,
+        )
+        .await;
+    // No webhook: the ack says so.
+    let ack = ws4.emit_ack("hello", json!(["x"])).await;
+    assert_eq!(ack, [json!({"error": "no handler"})]);
+    assert_eq!(
+        push(&s, "t0ken", json!({"event": "news", "args": [1]})).await,
+        200
+    );
+    assert_eq!(push(&s, "wrong", json!({"event": "news"})).await, 401);
+    assert_eq!(ws4.wait_event("news").await, [json!(1)]);
+    assert_eq!(poll2.wait_event("news").await, [json!(1)]);
+    ws4.disconnect().await;
+    poll2.disconnect().await;
+    let after = s
+        .wait_metrics(
+            "every session closed",
+            |m| {
+                m.get(&series(
+                    "siogate_disconnects_total",
+                    r#"reason="client_close""#,
+                )) - before.get(&series(
+                    "siogate_disconnects_total",
+                    r#"reason="client_close""#,
+                )) == 2.0
+            },
+            WAIT,
+        )
+        .await;
+    let d = |name: &str, labels: &str| after.delta(&before, &series(name, labels));
+    assert_eq!(
+        d("siogate_connects_total", r#"transport="websocket",eio="4""#),
+        1.0
+    );
+    assert_eq!(
+        d("siogate_connects_total", r#"transport="polling",eio="3""#),
+        1.0
+    );
+    for t in ["websocket", "polling"] {
+        for eio in ["3", "4"] {
+            let labels = format!(r#"mode="standalone",transport="{t}",eio="{eio}""#);
+            assert_eq!(
+                after.get(&series("siogate_sessions", &labels)),
+                0.0,
+                "{labels}"
+            );
+        }
+    }
+    let sio = "siogate_sio_packets_total";
+    assert_eq!(
+        d(sio, r#"direction="in",type="connect""#),
+        1.0,
+        "v4 CONNECT"
+    );
+    assert_eq!(
+        d(sio, r#"direction="out",type="connect""#),
+        2.0,
+        "both replies"
+    );
+    assert_eq!(d(sio, r#"direction="in",type="event""#), 1.0);
+    assert_eq!(d(sio, r#"direction="out",type="ack""#), 1.0);
+    assert_eq!(
+        d(sio, r#"direction="out",type="event""#),
+        2.0,
+        "one push, two sockets"
+    );
+    assert_eq!(d(sio, r#"direction="in",type="disconnect""#), 2.0);
+    let eio = "siogate_eio_packets_total";
+    assert_eq!(d(eio, r#"direction="out",type="open""#), 2.0);
+    let bytes = "siogate_bytes_total";
+    for labels in [
+        r#"direction="in",transport="websocket""#,
+        r#"direction="out",transport="websocket""#,
+        r#"direction="in",transport="polling""#,
+        r#"direction="out",transport="polling""#,
+    ] {
+        assert!(d(bytes, labels) > 0.0, "{labels}");
+    }
+    assert_eq!(d("siogate_push_api_requests_total", r#"status="200""#), 1.0);
+    assert_eq!(d("siogate_push_api_requests_total", r#"status="401""#), 1.0);
+    assert_eq!(after.delta(&open, "siogate_connect_errors_total"), 0.0);
+}
+
+#[tokio::test]
+async fn health_endpoints_answer_on_both_listeners_and_metrics_only_on_its_own() {
+    let s = Siogate::start(&[
+        "standalone",
+        "--api-token",
+        "t",
+        "--metrics-listen",
+        "127.0.0.1:0",
+    ])
+    .await;
+    assert_eq!(
+        s.get_metrics_listener("/healthz").await,
+        (200, "ok\n".into())
+    );
+    assert_eq!(
+        s.get_metrics_listener("/readyz").await,
+        (200, "ready\n".into())
+    );
+    let main = |path: &'static str| http_client::request(s.addr, "GET", path, &[], "");
+    let r = main("/healthz").await;
+    assert_eq!((r.status, r.text()), (200, "ok\n"));
+    let r = main("/readyz").await;
+    assert_eq!((r.status, r.text()), (200, "ready\n"));
+    assert_eq!(
+        main("/metrics").await.status,
+        404,
+        "metrics stay off the client port"
+    );
+    let r = http_client::request(s.metrics.expect("metrics"), "GET", "/metrics", &[], "").await;
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    Scrape::parse(r.text());
+}
+
+#[tokio::test]
+async fn proxied_session_is_counted_and_readyz_follows_the_only_upstream() {
+    let mut up = Upstream::start(4).await;
+    let port = up.port;
+    let upstream = format!("ws://127.0.0.1:{port}");
+    let s = Siogate::start(&[
+        "proxy",
+        "--upstream",
+        &upstream,
+        "--flavor",
+        "v4",
+        "--health-interval",
+        "100",
+        "--metrics-listen",
+        "127.0.0.1:0",
+    ])
+    .await;
+    let up_label = format!(r#"upstream="ws://127.0.0.1:{port}/socket.io/""#);
+    let before = s.scrape().await;
+    assert_eq!(
+        before.get(&series("siogate_upstream_healthy", &up_label)),
+        1.0
+    );
+    assert_eq!(s.wait_status("/readyz", 200, WAIT).await, "ready\n");
+
+    let url = format!("http://{}", s.addr);
+    let (mut c, _) = Client::connect(
+        &ClientOpts::new(4, &url)
+            .nsp("/chat")
+            .auth(json!({"token": "abc"}))
+            .transports(Transports::WebsocketOnly)
+            .no_reconnect(),
+    )
+    .await;
+    assert_eq!(c.emit_ack("echo", json!(["hi"])).await, [json!("hi")]);
+    let during = s.scrape().await;
+    assert_eq!(
+        during.get(&series("siogate_upstream_active", &up_label)),
+        1.0
+    );
+    c.disconnect().await;
+    let after = s
+        .wait_metrics(
+            "the proxied session closed",
+            |m| m.get(&series("siogate_upstream_active", &up_label)) == 0.0,
+            WAIT,
+        )
+        .await;
+    let d = |name: &str, labels: &str| after.delta(&before, &series(name, labels));
+    assert_eq!(d("siogate_upstream_dials_total", r#"outcome="ok""#), 1.0);
+    assert_eq!(d("siogate_upstream_selections_total", &up_label), 1.0);
+    let norm = "siogate_normalizations_total";
+    assert_eq!(d(norm, r#"kind="leg_open""#), 1.0);
+    assert_eq!(d(norm, r#"kind="connect_upstream""#), 1.0);
+    assert_eq!(d(norm, r#"kind="connect_reply""#), 1.0);
+    let sio = "siogate_sio_packets_total";
+    assert_eq!(d(sio, r#"direction="in",type="event""#), 1.0);
+    assert_eq!(d(sio, r#"direction="out",type="ack""#), 1.0);
+
+    // The only upstream goes away: not ready, with the reason.
+    up.proc.close_stdin();
+    up.proc.wait_exit(WAIT).await;
+    let body = s.wait_status("/readyz", 503, WAIT).await;
+    assert!(
+        body.contains("upstreams: none of 1 upstreams is healthy"),
+        "{body}"
+    );
+    let down = s.scrape().await;
+    assert_eq!(
+        down.get(&series("siogate_upstream_healthy", &up_label)),
+        0.0
+    );
+    assert_eq!(
+        s.get_metrics_listener("/healthz").await.0,
+        200,
+        "still alive"
+    );
+
+    // It comes back on the same port: ready again.
+    let _up = Upstream::start_with(UpstreamOpts {
+        version: 4,
+        port: Some(port),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(s.wait_status("/readyz", 200, WAIT).await, "ready\n");
+}
