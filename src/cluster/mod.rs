@@ -3,4 +3,9 @@
 //!
 //! - [`wire`]: the pure wire format (channels, msgpack broadcasts, requests
 //!   and answers). No I/O.
+//! - [`redis`]: the Redis connections (publish, pub/sub with reconnect and
+//!   re-subscribe, up/down state).
+//! - [`requests`]: requests awaiting answers from other nodes.
+pub mod redis;
+pub mod requests;
 pub mod wire;

@@ -121,6 +121,8 @@ pub enum StandaloneError {
     ApiListen(String),
     #[error("not supported: {0}")]
     Unsupported(&'static str),
+    #[error("cluster mode: {0}")]
+    Cluster(String),
 }
 
 /// State shared by every session and the push API.

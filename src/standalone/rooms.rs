@@ -52,6 +52,11 @@ impl RoomIndex {
         self.sockets.contains_key(id)
     }
 
+    /// Whether some socket is in `room`, or `room` is a socket's own id.
+    pub fn has_room(&self, room: &str) -> bool {
+        self.rooms.contains_key(room) || self.sockets.contains_key(room)
+    }
+
     /// Number of sockets.
     pub fn len(&self) -> usize {
         self.sockets.len()

@@ -1,5 +1,6 @@
 //! Running standalone mode: the server core on the main listener with the
-//! push API mounted on it, or the push API alone on `api_listen` when set.
+//! push API mounted on it, or the push API alone on `api_listen` when set;
+//! with `redis_url`, over the Redis cluster adapter.
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use super::adapter::redis::{RedisAdapter, RedisOptions};
 use super::{Options, Standalone, StandaloneError, api_server};
 use crate::config::{ServerConfig, StandaloneConfig};
 
@@ -19,17 +21,22 @@ pub async fn run(
     cfg: &StandaloneConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StandaloneError> {
-    if cfg.redis_url.is_some() {
-        return Err(StandaloneError::Unsupported(
-            "redis_url: the Redis cluster adapter is not available yet",
-        ));
-    }
-    let gw = Standalone::new(Options::from_config(&server, cfg)?)?;
+    let stop = CancellationToken::new();
+    let opts = Options::from_config(&server, cfg)?;
+    let gw = match &cfg.redis_url {
+        Some(url) => {
+            let redis = RedisOptions::new(url.expose());
+            let adapter = RedisAdapter::start(redis, stop.child_token())
+                .map_err(|e| StandaloneError::Cluster(e.to_string()))?;
+            tracing::info!(uid = adapter.uid(), "cluster mode (Redis)");
+            Standalone::with_adapter(opts, Arc::new(adapter))?
+        }
+        None => Standalone::new(opts)?,
+    };
     let api_listener = match &cfg.api_listen {
         Some(addr) => Some(bind_api(addr, server.backlog)?),
         None => None,
     };
-    let stop = CancellationToken::new();
     let trigger = stop.clone();
     tokio::spawn(async move {
         shutdown.await;
@@ -51,6 +58,7 @@ pub async fn run(
         None => core.await,
     }
     gw.shutdown().await;
+    stop.cancel();
     Ok(())
 }
 

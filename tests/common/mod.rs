@@ -1,7 +1,9 @@
+pub mod cluster;
 pub mod core_server;
 pub mod echo_backend;
 pub mod gofixture;
 pub mod http_client;
 pub mod node;
+pub mod redis_server;
 pub mod siogate_bin;
 pub mod ws_client;

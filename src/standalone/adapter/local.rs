@@ -29,7 +29,7 @@ impl LocalAdapter {
     }
 
     /// The sockets matching `opts` (cloned handles, lock released).
-    fn targets(&self, opts: &BroadcastOptions) -> Vec<LocalSocket> {
+    pub(super) fn targets(&self, opts: &BroadcastOptions) -> Vec<LocalSocket> {
         let nsps = self.nsps.read().unwrap_or_else(|e| e.into_inner());
         let Some(nsp) = nsps.get(opts.nsp.as_str()) else {
             return Vec::new();
@@ -44,7 +44,11 @@ impl LocalAdapter {
     /// Queues `packet` for every matching socket; returns how many took it.
     /// Sends are non-blocking and never call back into the adapter, so they
     /// run under the read lock (no per-recipient handle clones).
-    fn send_to_matching(&self, opts: &BroadcastOptions, packet: &BroadcastPacket) -> usize {
+    pub(super) fn send_to_matching(
+        &self,
+        opts: &BroadcastOptions,
+        packet: &BroadcastPacket,
+    ) -> usize {
         let nsps = self.nsps.read().unwrap_or_else(|e| e.into_inner());
         let Some(nsp) = nsps.get(opts.nsp.as_str()) else {
             return 0;
@@ -74,7 +78,47 @@ impl LocalAdapter {
         ids.len()
     }
 
-    fn insert(&self, socket: LocalSocket, rooms: Vec<String>) {
+    /// Joins (or leaves) `rooms` for every matching socket; returns how
+    /// many matched.
+    pub(super) fn update_rooms(
+        &self,
+        opts: &BroadcastOptions,
+        rooms: &[String],
+        join: bool,
+    ) -> usize {
+        self.for_matching(opts, |idx, id| {
+            for room in rooms {
+                if join {
+                    idx.join(id, room);
+                } else {
+                    idx.leave(id, room);
+                }
+            }
+        })
+    }
+
+    /// Disconnects every matching socket; returns how many matched.
+    pub(super) fn disconnect_matching(
+        &self,
+        opts: &BroadcastOptions,
+        close_session: bool,
+    ) -> usize {
+        let targets = self.targets(opts);
+        for socket in &targets {
+            // Remove first so no broadcast reaches it after its `41`.
+            self.remove(&socket.nsp, &socket.id);
+            socket.kick(close_session);
+        }
+        targets.len()
+    }
+
+    /// Whether a socket of `nsp` on this node is in `room` (or is `room`).
+    pub(super) fn has_room(&self, nsp: &str, room: &str) -> bool {
+        let nsps = self.nsps.read().unwrap_or_else(|e| e.into_inner());
+        nsps.get(nsp).is_some_and(|n| n.rooms.has_room(room))
+    }
+
+    pub(super) fn insert(&self, socket: LocalSocket, rooms: Vec<String>) {
         let mut nsps = self.nsps.write().unwrap_or_else(|e| e.into_inner());
         let nsp = nsps.entry(socket.nsp.clone()).or_default();
         nsp.rooms.add_socket(socket.id.clone());
@@ -84,7 +128,7 @@ impl LocalAdapter {
         nsp.sockets.insert(socket.id.clone(), socket);
     }
 
-    fn remove(&self, nsp: &str, sid: &str) -> Option<LocalSocket> {
+    pub(super) fn remove(&self, nsp: &str, sid: &str) -> Option<LocalSocket> {
         let mut nsps = self.nsps.write().unwrap_or_else(|e| e.into_inner());
         let state = nsps.get_mut(nsp)?;
         state.rooms.remove_socket(sid);
@@ -95,7 +139,7 @@ impl LocalAdapter {
         socket
     }
 
-    fn list(&self, opts: &BroadcastOptions) -> Vec<SocketInfo> {
+    pub(super) fn list(&self, opts: &BroadcastOptions) -> Vec<SocketInfo> {
         let nsps = self.nsps.read().unwrap_or_else(|e| e.into_inner());
         let Some(nsp) = nsps.get(opts.nsp.as_str()) else {
             return Vec::new();
@@ -113,7 +157,7 @@ impl LocalAdapter {
         out
     }
 
-    fn room_sizes(&self, nsp: &str) -> BTreeMap<String, usize> {
+    pub(super) fn room_sizes(&self, nsp: &str) -> BTreeMap<String, usize> {
         let nsps = self.nsps.read().unwrap_or_else(|e| e.into_inner());
         nsps.get(nsp)
             .map(|n| n.rooms.room_sizes())
@@ -162,23 +206,11 @@ impl Adapter for LocalAdapter {
     }
 
     fn add_rooms(&self, opts: BroadcastOptions, rooms: Vec<String>) -> AdapterFuture<'_, usize> {
-        Box::pin(async move {
-            Ok(self.for_matching(&opts, |idx, id| {
-                for room in &rooms {
-                    idx.join(id, room);
-                }
-            }))
-        })
+        Box::pin(async move { Ok(self.update_rooms(&opts, &rooms, true)) })
     }
 
     fn del_rooms(&self, opts: BroadcastOptions, rooms: Vec<String>) -> AdapterFuture<'_, usize> {
-        Box::pin(async move {
-            Ok(self.for_matching(&opts, |idx, id| {
-                for room in &rooms {
-                    idx.leave(id, room);
-                }
-            }))
-        })
+        Box::pin(async move { Ok(self.update_rooms(&opts, &rooms, false)) })
     }
 
     fn disconnect_sockets(
@@ -186,15 +218,7 @@ impl Adapter for LocalAdapter {
         opts: BroadcastOptions,
         close_session: bool,
     ) -> AdapterFuture<'_, usize> {
-        Box::pin(async move {
-            let targets = self.targets(&opts);
-            for socket in &targets {
-                // Remove first so no broadcast reaches it after its `41`.
-                self.remove(&socket.nsp, &socket.id);
-                socket.kick(close_session);
-            }
-            Ok(targets.len())
-        })
+        Box::pin(async move { Ok(self.disconnect_matching(&opts, close_session)) })
     }
 
     fn fetch_sockets(&self, opts: BroadcastOptions) -> AdapterFuture<'_, Vec<SocketInfo>> {

@@ -12,6 +12,8 @@
 //! can pick an implementation from the config at runtime; futures are boxed,
 //! which costs one allocation per call, not per recipient.
 pub mod local;
+pub mod redis;
+mod redis_inbound;
 
 use std::collections::BTreeMap;
 use std::future::Future;

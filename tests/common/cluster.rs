@@ -1,0 +1,170 @@
+//! Cluster test pieces: siogate standalone nodes in this process, started
+//! through `siogate::standalone::run` with `redis_url` set (the path the
+//! `--redis` flag takes), and the real `@socket.io/redis-emitter` driven
+//! through `tests/js/emit.js`.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use siogate::config::{Secret, ServerConfig, StandaloneConfig};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::http_client;
+use super::node::{NodeProc, STARTUP, STEP};
+
+pub const API_TOKEN: &str = "cluster-test-token";
+
+/// One siogate node in cluster mode; stops when dropped.
+pub struct ClusterNode {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<Result<(), siogate::standalone::StandaloneError>>>,
+}
+
+impl ClusterNode {
+    /// Starts a node on 127.0.0.1:0 using the Redis at `redis_url`.
+    pub async fn start(redis_url: &str) -> ClusterNode {
+        let listener = siogate::server::listener::bind("127.0.0.1:0".parse().unwrap(), 1024)
+            .expect("bind a node");
+        let addr = listener.local_addr().unwrap();
+        let cfg = StandaloneConfig {
+            redis_url: Some(Secret::new(redis_url)),
+            api_token: Some(Secret::new(API_TOKEN)),
+            ..StandaloneConfig::default()
+        };
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = rx.await;
+            };
+            siogate::standalone::run(listener, ServerConfig::default(), &cfg, shutdown).await
+        });
+        ClusterNode {
+            addr,
+            stop: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    /// `http://127.0.0.1:<port>` for clients.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A push API call: (status, JSON body).
+    pub async fn api(&self, method: &str, route: &str, body: &str) -> (u16, Value) {
+        let auth = format!("Bearer {API_TOKEN}");
+        let headers = [
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ];
+        let pq = format!("/api/v1/{route}");
+        let resp = http_client::request(self.addr, method, &pq, &headers, body.to_string()).await;
+        (
+            resp.status,
+            serde_json::from_slice(&resp.body).unwrap_or(Value::Null),
+        )
+    }
+
+    /// `POST emit` with `body`; returns (status, body).
+    pub async fn emit(&self, body: Value) -> (u16, Value) {
+        self.api("POST", "emit", &body.to_string()).await
+    }
+
+    /// The socket ids of `nsp` across the cluster (this node's view).
+    pub async fn socket_ids(&self, nsp: &str) -> Option<Vec<String>> {
+        let (status, body) = self
+            .api("GET", &format!("sockets?namespace={nsp}"), "")
+            .await;
+        (status == 200).then(|| {
+            body["sockets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s["id"].as_str().map(str::to_string))
+                .collect()
+        })
+    }
+
+    /// Polls until this node lists exactly `expected` sockets of `nsp`
+    /// (every node subscribed and answering), at most `within`.
+    pub async fn wait_sockets(&self, nsp: &str, expected: &[String], within: Duration) {
+        let mut want = expected.to_vec();
+        want.sort();
+        let deadline = Instant::now() + within;
+        loop {
+            let got = self.socket_ids(nsp).await;
+            if got.as_deref() == Some(&want[..]) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "node {} lists {got:?} for {nsp}, want {want:?}",
+                self.addr
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the node and checks it ended without an error (no crash).
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let res = tokio::time::timeout(STEP, h)
+                .await
+                .expect("node stops in time");
+            res.expect("node task did not panic")
+                .expect("node ran without error");
+        }
+    }
+}
+
+impl Drop for ClusterNode {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A running `emit.js` (the npm `@socket.io/redis-emitter`).
+pub struct Emitter {
+    pub proc: NodeProc,
+}
+
+impl Emitter {
+    pub async fn start(redis_url: &str) -> Emitter {
+        let mut proc = NodeProc::spawn("emit.js", &["--redis".into(), redis_url.into()]);
+        proc.wait_ev("ready", STARTUP).await;
+        Emitter { proc }
+    }
+
+    /// Sends one command (see emit.js) and waits until it reached Redis.
+    pub async fn run(&mut self, cmd: Value) {
+        self.proc.send(&cmd).await;
+        let v = self
+            .proc
+            .wait_for(|v| v["ev"] == "done" || v["ev"] == "cmd_error", STEP)
+            .await;
+        assert_eq!(v["ev"], "done", "{}", self.proc.report(&format!("{cmd}")));
+    }
+
+    /// `emitter.of(nsp).to(to).except(except).emit(event, ...args)`.
+    pub async fn emit(
+        &mut self,
+        nsp: &str,
+        to: &[&str],
+        except: &[&str],
+        event: &str,
+        args: Value,
+    ) {
+        self.run(json!({"cmd": "emit", "nsp": nsp, "to": to, "except": except, "event": event, "args": args}))
+            .await;
+    }
+}

@@ -1,0 +1,99 @@
+//! A real `redis-server` (Debian's package; `./scripts/test.sh` installs it)
+//! on a free loopback port for the cluster tests: no persistence, killed when
+//! dropped, and restartable on the same port to test outages. Readiness is a
+//! `PING` answered `+PONG`, polled until a deadline.
+#![allow(dead_code)]
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+use tokio::time::Instant;
+
+/// How long redis-server may take to answer its first PING.
+const STARTUP: Duration = Duration::from_secs(10);
+
+pub struct RedisServer {
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    /// Starts redis-server on a port the OS just handed out.
+    pub async fn start() -> RedisServer {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+            l.local_addr().expect("local addr").port()
+        };
+        let mut server = RedisServer { port, child: None };
+        server.spawn().await;
+        server
+    }
+
+    /// `redis://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server (SIGKILL: an outage, not a shutdown) and waits for it.
+    pub async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.start_kill();
+            let _ = tokio::time::timeout(STARTUP, child.wait()).await;
+        }
+    }
+
+    /// Starts it again on the same port (after [`RedisServer::kill`]).
+    pub async fn restart(&mut self) {
+        self.kill().await;
+        self.spawn().await;
+    }
+
+    async fn spawn(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--dir", "/tmp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start redis-server ({e}): run ./scripts/test.sh, which installs it")
+            });
+        self.child = Some(child);
+        let deadline = Instant::now() + STARTUP;
+        while !ping(self.port).await {
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not answer PING on {}",
+                self.port
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.start_kill();
+        }
+    }
+}
+
+/// Whether a Redis answers `PING` on `port` right now.
+pub async fn ping(port: u16) -> bool {
+    let exchange = async {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
+        s.write_all(b"PING\r\n").await?;
+        let mut buf = [0u8; 7];
+        s.read_exact(&mut buf).await?;
+        Ok::<_, std::io::Error>(buf)
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), exchange).await,
+        Ok(Ok(buf)) if &buf == b"+PONG\r\n"
+    )
+}
