@@ -2,104 +2,17 @@
 //! `--redis` would start them), real socket.io-client 4 clients spread over
 //! them, and the real `@socket.io/redis-emitter`.
 //!
-//! "Exactly the matching clients" is checked without waiting out a window:
-//! after the push under test, the same publisher sends a marker to the whole
-//! namespace; Redis delivers one publisher's messages in order, so once a
-//! client has the marker, it has every earlier push it will ever get.
+//! "Exactly the matching clients" is checked without waiting out a window
+//! (see [`common::cluster::assert_exactly`]). The Redis outage test is in
+//! `cluster_outage.rs` (its own process: `/readyz` and the metrics are
+//! process-wide).
 
 #[allow(unused_imports)] // each test binary uses a part of the shared harness
 mod common;
 
-use std::time::Duration;
-
-use common::cluster::{ClusterNode, Emitter};
-use common::node::{Client, ClientOpts, STEP, bin, unbin};
-use common::redis_server::RedisServer;
-use serde_json::{Value, json};
-
-/// How long nodes may take to (re)subscribe after Redis comes (back) up.
-const RESUBSCRIBE: Duration = Duration::from_secs(15);
-
-struct Cluster {
-    redis: RedisServer,
-    nodes: Vec<ClusterNode>,
-}
-
-impl Cluster {
-    async fn start(n: usize) -> Cluster {
-        let redis = RedisServer::start().await;
-        let mut nodes = Vec::new();
-        for _ in 0..n {
-            nodes.push(ClusterNode::start(&redis.url()).await);
-        }
-        Cluster { redis, nodes }
-    }
-
-    /// Connects a socket.io-client 4 to `nsp` on node `i`; returns it and its id.
-    async fn client(&self, i: usize, nsp: &str) -> (Client, String) {
-        let opts = ClientOpts::new(4, self.nodes[i].url())
-            .nsp(nsp)
-            .no_reconnect();
-        let (client, connect) = Client::connect(&opts).await;
-        let id = connect["id"].as_str().expect("connect id").to_string();
-        (client, id)
-    }
-
-    /// Waits until every node lists exactly `ids` in `nsp`.
-    async fn wait_all_see(&self, nsp: &str, ids: &[String]) {
-        for node in &self.nodes {
-            node.wait_sockets(nsp, ids, RESUBSCRIBE).await;
-        }
-    }
-
-    async fn stop(self) {
-        for node in self.nodes {
-            node.stop().await;
-        }
-    }
-}
-
-fn is_event(name: &str) -> impl FnMut(&Value) -> bool + '_ {
-    move |v| v["ev"] == "event" && v["name"] == name
-}
-
-/// After `marker` reached every client: the clients flagged in `want` got
-/// `event` exactly once (with `args`), the others never.
-async fn assert_exactly(
-    clients: &mut [&mut Client],
-    want: &[bool],
-    event: &str,
-    args: &Value,
-    marker: &str,
-) {
-    for (i, client) in clients.iter_mut().enumerate() {
-        client.wait_event(marker).await;
-        let got = client
-            .proc
-            .try_wait_for(is_event(event), Duration::ZERO)
-            .await;
-        match (&got, want[i]) {
-            (Ok(v), true) => assert_eq!(&v["args"], args, "client {i}"),
-            (Err(_), false) => {}
-            _ => panic!(
-                "{}",
-                client.proc.report(&format!(
-                    "client {i}: want {} for {event}, got {got:?}",
-                    want[i]
-                ))
-            ),
-        }
-        let again = client
-            .proc
-            .try_wait_for(is_event(event), Duration::ZERO)
-            .await;
-        assert!(
-            again.is_err(),
-            "{}",
-            client.proc.report(&format!("client {i} got {event} twice"))
-        );
-    }
-}
+use common::cluster::{Cluster, Emitter, assert_exactly};
+use common::node::{bin, unbin};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn push_through_any_node_reaches_exactly_the_matching_clients() {
@@ -370,47 +283,19 @@ async fn join_leave_and_disconnect_work_across_nodes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redis_outage_fails_pushes_with_503_and_delivery_resumes_after() {
-    let mut c = Cluster::start(3).await;
-    let (mut a0, id_a0) = c.client(0, "/chat").await;
-    let (mut a1, id_a1) = c.client(1, "/chat").await;
-    let (mut a2, id_a2) = c.client(2, "/chat").await;
-    let ids = [id_a0, id_a1, id_a2];
-    c.wait_all_see("/chat", &ids).await;
-
-    c.redis.kill().await;
-    for node in &c.nodes {
-        let (status, body) = node
-            .emit(json!({"namespace": "/chat", "event": "lost"}))
-            .await;
-        assert_eq!(status, 503, "{body}");
-        let msg = body["error"].as_str().unwrap_or_default();
-        assert!(msg.contains("Redis"), "{body}");
-        let (status, _) = node.api("GET", "sockets?namespace=/chat", "").await;
-        assert_eq!(status, 503);
-    }
-    // Clients stay connected to their nodes through the outage.
-    c.redis.restart().await;
-    c.wait_all_see("/chat", &ids).await;
-    for (i, node) in c.nodes.iter().enumerate() {
-        let event = format!("back{i}");
-        let (status, _) = node
-            .emit(json!({"namespace": "/chat", "event": event}))
-            .await;
-        assert_eq!(status, 200);
-        for client in [&mut a0, &mut a1, &mut a2] {
-            client.wait_event(&event).await;
-        }
-    }
-    for client in [&mut a0, &mut a1, &mut a2] {
-        assert!(
-            client
-                .proc
-                .try_wait_for(is_event("lost"), Duration::ZERO)
-                .await
-                .is_err()
-        );
-    }
-    let _ = STEP;
+async fn emit_with_ack_reaches_a_socket_on_another_node() {
+    let c = Cluster::start(3).await;
+    let (_a2, id_a2) = c.client(2, "/chat").await;
+    let (_a1, id_a1) = c.client(1, "/chat").await;
+    c.wait_all_see("/chat", &[id_a1, id_a2.clone()]).await;
+    // client.js acks with the event's own arguments.
+    let body = json!({"namespace": "/chat", "event": "ask", "args": [{"q": 1}, "two"], "socket": id_a2, "ack": true});
+    let (status, reply) = c.nodes[0].emit(body).await;
+    assert_eq!(
+        (status, reply),
+        (200, json!({"delivered": 1, "ack": [{"q": 1}, "two"]}))
+    );
+    let ghost = json!({"namespace": "/chat", "event": "ask", "socket": "nobody", "ack": true, "timeout_ms": 3000});
+    assert_eq!(c.nodes[0].emit(ghost).await, (200, json!({"delivered": 0})));
     c.stop().await;
 }

@@ -7,15 +7,16 @@
 //! the channels and patterns of the namespaces it serves. Every message is
 //! handed to the [`MessageHandler`] on the reader task, so handlers must not
 //! block (they spawn for anything that awaits). [`RedisLink::is_up`] is true
-//! while the pub/sub connection is subscribed; operations that need Redis
-//! fail fast with [`ClusterError::Unavailable`] while it is down.
+//! while the pub/sub connection is subscribed and the publish connection
+//! answers; operations that need Redis fail fast with
+//! [`ClusterError::Unavailable`] while it is down. The state is also the
+//! `siogate_cluster_redis_up` gauge and a `redis` check of `/readyz`.
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::StreamExt as _;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
@@ -57,16 +58,16 @@ impl Default for LinkOptions {
 }
 
 #[derive(Default)]
-struct Subscriptions {
-    channels: BTreeSet<String>,
-    patterns: BTreeSet<String>,
+pub(super) struct Subscriptions {
+    pub(super) channels: BTreeSet<String>,
+    pub(super) patterns: BTreeSet<String>,
 }
 
 /// A new subscription for the reader task, acked once Redis confirmed it.
-struct Subscribe {
-    channels: Vec<String>,
-    patterns: Vec<String>,
-    done: oneshot::Sender<Result<(), String>>,
+pub(super) struct Subscribe {
+    pub(super) channels: Vec<String>,
+    pub(super) patterns: Vec<String>,
+    pub(super) done: oneshot::Sender<Result<(), String>>,
 }
 
 /// The node's connections to Redis. Cheap to clone.
@@ -75,13 +76,15 @@ pub struct RedisLink {
     inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     publisher: ConnectionManager,
-    subs: Mutex<Subscriptions>,
+    pub(super) subs: Mutex<Subscriptions>,
     commands: mpsc::Sender<Subscribe>,
     up: watch::Receiver<bool>,
     timeout: Duration,
     stop: CancellationToken,
+    /// `/readyz` fails with "redis: …" while the link is down.
+    _ready: crate::metrics::Registration,
 }
 
 impl RedisLink {
@@ -105,7 +108,17 @@ impl RedisLink {
             .map_err(|e| ClusterError::InvalidUrl(e.to_string()))?;
         let (commands, rx) = mpsc::channel(64);
         let (up_tx, up) = watch::channel(false);
+        let state = up.clone();
+        let check: crate::metrics::Check = Arc::new(move || {
+            if *state.borrow() {
+                Ok(())
+            } else {
+                Err("not connected".to_string())
+            }
+        });
+        crate::metrics::global().cluster_redis_up.set(0);
         let inner = Arc::new(Inner {
+            _ready: crate::metrics::readiness().register("redis", check),
             publisher,
             subs: Mutex::new(Subscriptions::default()),
             commands,
@@ -113,7 +126,7 @@ impl RedisLink {
             timeout: opts.timeout,
             stop: stop.clone(),
         });
-        let reader = Reader {
+        let reader = super::reader::Reader {
             client,
             opts,
             handler,
@@ -225,7 +238,10 @@ impl Inner {
     /// Runs `cmd` on the publish connection. A command that fails because
     /// the connection dropped (Redis restarted) is retried once on the
     /// connection the manager re-opens.
-    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, ClusterError> {
+    pub(super) async fn query<T: redis::FromRedisValue>(
+        &self,
+        cmd: &redis::Cmd,
+    ) -> Result<T, ClusterError> {
         let mut conn = self.publisher.clone();
         match cmd.query_async(&mut conn).await {
             Err(e) if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() => {
@@ -240,149 +256,6 @@ impl Inner {
 
 fn unavailable(e: redis::RedisError) -> ClusterError {
     ClusterError::Unavailable(e.to_string())
-}
-
-/// The pub/sub task: connect, subscribe all, read until the connection
-/// drops, back off, repeat.
-struct Reader {
-    client: redis::Client,
-    opts: LinkOptions,
-    handler: Arc<dyn MessageHandler>,
-    inner: std::sync::Weak<Inner>,
-    up: watch::Sender<bool>,
-    stop: CancellationToken,
-}
-
-impl Reader {
-    async fn run(self, mut commands: mpsc::Receiver<Subscribe>) {
-        let mut backoff = self.opts.min_backoff;
-        let mut was_up = false;
-        loop {
-            let session = tokio::select! {
-                _ = self.stop.cancelled() => return,
-                s = self.connect() => s,
-            };
-            match session {
-                Ok((sink, stream)) => {
-                    backoff = self.opts.min_backoff;
-                    tracing::info!("redis subscribed");
-                    was_up = true;
-                    self.up.send_replace(true);
-                    if self.read(sink, stream, &mut commands).await.is_break() {
-                        self.up.send_replace(false);
-                        return;
-                    }
-                    self.up.send_replace(false);
-                    tracing::error!("redis connection lost; reconnecting");
-                }
-                Err(e) => {
-                    if was_up {
-                        tracing::debug!(error = %e, "redis reconnect failed");
-                    } else {
-                        tracing::warn!(error = %e, "redis unreachable; retrying");
-                        was_up = true; // warn once, then debug until it is back
-                    }
-                }
-            }
-            // Subscriptions asked for while down are in the registry already.
-            while let Ok(cmd) = commands.try_recv() {
-                let _ = cmd.done.send(Ok(()));
-            }
-            tokio::select! {
-                _ = self.stop.cancelled() => return,
-                _ = tokio::time::sleep(backoff) => {}
-            }
-            backoff = (backoff * 2).min(self.opts.max_backoff);
-        }
-    }
-
-    /// Opens the pub/sub connection and subscribes everything registered.
-    async fn connect(&self) -> Result<(PubSubSink, redis::aio::PubSubStream), String> {
-        let pubsub = tokio::time::timeout(self.opts.timeout, self.client.get_async_pubsub())
-            .await
-            .map_err(|_| "connect timed out".to_string())?
-            .map_err(|e| e.to_string())?;
-        let (mut sink, stream) = pubsub.split();
-        let (channels, patterns) = {
-            let Some(inner) = self.inner.upgrade() else {
-                return Err("link dropped".into());
-            };
-            let subs = inner.subs.lock().unwrap_or_else(|e| e.into_inner());
-            (
-                subs.channels.iter().cloned().collect::<Vec<_>>(),
-                subs.patterns.iter().cloned().collect::<Vec<_>>(),
-            )
-        };
-        let subscribe = async {
-            if !channels.is_empty() {
-                sink.subscribe(&channels).await?;
-            }
-            if !patterns.is_empty() {
-                sink.psubscribe(&patterns).await?;
-            }
-            Ok::<_, redis::RedisError>(())
-        };
-        tokio::time::timeout(self.opts.timeout, subscribe)
-            .await
-            .map_err(|_| "subscribe timed out".to_string())?
-            .map_err(|e| e.to_string())?;
-        // Up means both connections work: make the publish connection
-        // reconnect now rather than on the first push.
-        let Some(inner) = self.inner.upgrade() else {
-            return Err("link dropped".into());
-        };
-        inner
-            .query::<String>(&redis::cmd("PING"))
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok((sink, stream))
-    }
-
-    /// Reads messages and applies new subscriptions until the connection
-    /// drops (`Continue`) or the link stops (`Break`).
-    async fn read(
-        &self,
-        mut sink: PubSubSink,
-        mut stream: redis::aio::PubSubStream,
-        commands: &mut mpsc::Receiver<Subscribe>,
-    ) -> std::ops::ControlFlow<()> {
-        use std::ops::ControlFlow::{Break, Continue};
-        loop {
-            tokio::select! {
-                _ = self.stop.cancelled() => return Break(()),
-                msg = stream.next() => match msg {
-                    Some(msg) => {
-                        let payload = Bytes::copy_from_slice(msg.get_payload_bytes());
-                        self.handler.on_message(msg.get_channel_name(), payload);
-                    }
-                    None => return Continue(()),
-                },
-                cmd = commands.recv() => {
-                    let Some(cmd) = cmd else { return Break(()) };
-                    let result = apply(&mut sink, &cmd).await;
-                    let failed = result.is_err();
-                    let _ = cmd.done.send(result);
-                    if failed {
-                        return Continue(());
-                    }
-                }
-            }
-        }
-    }
-}
-
-async fn apply(sink: &mut PubSubSink, cmd: &Subscribe) -> Result<(), String> {
-    if !cmd.channels.is_empty() {
-        sink.subscribe(&cmd.channels)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    if !cmd.patterns.is_empty() {
-        sink.psubscribe(&cmd.patterns)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    Ok(())
 }
 
 /// A random node id for the `uid` of broadcasts and requests.

@@ -3,7 +3,7 @@
 //! Clients connect over the shared server core ([`backend::StandaloneBackend`]
 //! implements [`crate::server::Backend`]); backends push through the HTTP
 //! [`push_api`]. Between the two sits the [`adapter::Adapter`] (in memory on
-//! a single node). Files:
+//! a single node, or over Redis with `redis_url`: cluster mode). Files:
 //! - [`namespace`]: the namespace registry; CONNECT / DISCONNECT /
 //!   CONNECT_ERROR as Node socket.io 2.5.0 (SIO4) and 4.x (SIO5) do them.
 //! - [`socket`]: per-socket state and the session's outbound queue.
@@ -119,8 +119,6 @@ pub enum StandaloneError {
     InvalidApiPrefix(String),
     #[error("cannot listen for the push API on {0}")]
     ApiListen(String),
-    #[error("not supported: {0}")]
-    Unsupported(&'static str),
     #[error("cluster mode: {0}")]
     Cluster(String),
 }

@@ -14,7 +14,8 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::http_client;
-use super::node::{NodeProc, STARTUP, STEP};
+use super::node::{Client, ClientOpts, NodeProc, STARTUP, STEP};
+use super::redis_server::RedisServer;
 
 pub const API_TOKEN: &str = "cluster-test-token";
 
@@ -166,5 +167,94 @@ impl Emitter {
     ) {
         self.run(json!({"cmd": "emit", "nsp": nsp, "to": to, "except": except, "event": event, "args": args}))
             .await;
+    }
+}
+
+/// How long nodes may take to (re)subscribe after Redis comes (back) up.
+pub const RESUBSCRIBE: Duration = Duration::from_secs(15);
+
+/// One redis-server and N nodes on it.
+pub struct Cluster {
+    pub redis: RedisServer,
+    pub nodes: Vec<ClusterNode>,
+}
+
+impl Cluster {
+    pub async fn start(n: usize) -> Cluster {
+        let redis = RedisServer::start().await;
+        let mut nodes = Vec::new();
+        for _ in 0..n {
+            nodes.push(ClusterNode::start(&redis.url()).await);
+        }
+        Cluster { redis, nodes }
+    }
+
+    /// Connects a socket.io-client 4 to `nsp` on node `i`; returns it and its id.
+    pub async fn client(&self, i: usize, nsp: &str) -> (Client, String) {
+        let opts = ClientOpts::new(4, self.nodes[i].url())
+            .nsp(nsp)
+            .no_reconnect();
+        let (client, connect) = Client::connect(&opts).await;
+        let id = connect["id"].as_str().expect("connect id").to_string();
+        (client, id)
+    }
+
+    /// Waits until every node lists exactly `ids` in `nsp`.
+    pub async fn wait_all_see(&self, nsp: &str, ids: &[String]) {
+        for node in &self.nodes {
+            node.wait_sockets(nsp, ids, RESUBSCRIBE).await;
+        }
+    }
+
+    pub async fn stop(self) {
+        for node in self.nodes {
+            node.stop().await;
+        }
+    }
+}
+
+pub fn is_event(name: &str) -> impl FnMut(&Value) -> bool + '_ {
+    move |v| v["ev"] == "event" && v["name"] == name
+}
+
+/// "Exactly the matching clients" without waiting out a window: after the
+/// push under test, the same publisher sent `marker` to the whole namespace;
+/// Redis delivers one publisher's messages in order, so once a client has
+/// the marker it has every earlier push it will ever get.
+/// After `marker` reached every client: the clients flagged in `want` got
+/// `event` exactly once (with `args`), the others never.
+pub async fn assert_exactly(
+    clients: &mut [&mut Client],
+    want: &[bool],
+    event: &str,
+    args: &Value,
+    marker: &str,
+) {
+    for (i, client) in clients.iter_mut().enumerate() {
+        client.wait_event(marker).await;
+        let got = client
+            .proc
+            .try_wait_for(is_event(event), Duration::ZERO)
+            .await;
+        match (&got, want[i]) {
+            (Ok(v), true) => assert_eq!(&v["args"], args, "client {i}"),
+            (Err(_), false) => {}
+            _ => panic!(
+                "{}",
+                client.proc.report(&format!(
+                    "client {i}: want {} for {event}, got {got:?}",
+                    want[i]
+                ))
+            ),
+        }
+        let again = client
+            .proc
+            .try_wait_for(is_event(event), Duration::ZERO)
+            .await;
+        assert!(
+            again.is_err(),
+            "{}",
+            client.proc.report(&format!("client {i} got {event} twice"))
+        );
     }
 }

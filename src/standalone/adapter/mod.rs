@@ -1,11 +1,13 @@
 //! The [`Adapter`] trait: every operation that may concern sockets on other
 //! nodes (broadcast, room membership, disconnects, listings) goes through it.
 //!
-//! [`local::LocalAdapter`] keeps everything in this process. A cluster
-//! implementation (Redis pub/sub, a later issue) keeps its own local store of
-//! the sockets connected to this node and forwards the rest over the wire, so
-//! the trait assumes nothing local: every method is async and fallible, and
-//! all inputs are owned and serializable ([`BroadcastOptions`],
+//! [`local::LocalAdapter`] keeps everything in this process.
+//! [`redis::RedisAdapter`] (cluster mode) keeps a local adapter for the
+//! sockets connected to this node and forwards the rest over Redis
+//! (`redis_inbound` handles what other nodes send, `redis_remote` the
+//! requests this node sends them), so the trait assumes nothing local:
+//! every method is async and fallible, and all inputs are owned and
+//! serializable ([`BroadcastOptions`],
 //! [`BroadcastPacket`]). Registering a socket ([`Adapter::add_socket`]) is part
 //! of the trait because a cluster adapter must subscribe to the rooms of its
 //! local sockets. The trait is object safe (`Arc<dyn Adapter>`), so the mode
@@ -14,6 +16,7 @@
 pub mod local;
 pub mod redis;
 mod redis_inbound;
+mod redis_remote;
 
 use std::collections::BTreeMap;
 use std::future::Future;
