@@ -46,14 +46,28 @@ pub fn init(log: &LogConfig, rust_log: Option<&str>) -> Result<(), TelemetryErro
     result.map_err(|_| TelemetryError::AlreadySet)
 }
 
-/// The span of one accepted connection; spawned work inherits it.
-pub fn conn_span(peer: std::net::SocketAddr) -> tracing::Span {
-    tracing::debug_span!("conn", peer.addr = %peer)
+/// The span of one accepted client connection (`peer.addr`, `tls`).
+pub fn conn_span(peer: std::net::SocketAddr, tls: bool) -> tracing::Span {
+    tracing::debug_span!("conn", peer.addr = %peer, tls)
 }
 
-/// The span of one Engine.IO session. `sid` is recorded once known.
-pub fn session_span(transport: &'static str, eio: u8) -> tracing::Span {
-    tracing::debug_span!("session", sid = tracing::field::Empty, transport, eio)
+/// The span of one Engine.IO session: `sid`, `peer.addr`, `transport` (the
+/// first one; recorded again on an upgrade), `eio` (3 or 4), and
+/// `upstream.addr`, recorded by proxy mode once an upstream is chosen. Every
+/// task of the session and every backend call runs in it. It has no parent:
+/// a session outlives the HTTP connection that opened it. Never carries the
+/// query, headers or auth (tokens, cookies).
+pub fn session_span(hs: &crate::server::Handshake) -> tracing::Span {
+    let transport = match hs.transport {
+        crate::server::TransportKind::Polling => "polling",
+        crate::server::TransportKind::WebSocket => "websocket",
+    };
+    let eio: u8 = match hs.eio {
+        crate::protocol::engineio::Revision::V3 => 3,
+        crate::protocol::engineio::Revision::V4 => 4,
+    };
+    tracing::debug_span!(parent: None, "session", sid = %hs.sid, peer.addr = %hs.remote,
+        transport, eio, upstream.addr = tracing::field::Empty)
 }
 
 #[cfg(test)]

@@ -37,10 +37,9 @@ pub(super) async fn run(
         Err(e) => return shared.leg_failed(leg, e),
     };
     let _active = core.balancer.acquire(idx);
-    tracing::Span::current().record(
-        "upstream.addr",
-        tracing::field::display(&core.balancer.upstreams()[idx].url),
-    );
+    let url = tracing::field::display(&core.balancer.upstreams()[idx].url);
+    tracing::Span::current().record("upstream.addr", &url);
+    shared.span.record("upstream.addr", &url);
     tracing::debug!("upstream session open");
     shared.leg_opened(leg);
     let mut asm = Assembler::with_mode(core.flavor.upstream_sio(), DecodeMode::Lenient);

@@ -82,8 +82,9 @@ impl Backend for RawBackend {
         let cancel = self.core.cancel.child_token();
         let live = self.core.gauges.leg_started();
         let active = self.core.balancer.acquire(idx);
-        let span = tracing::debug_span!("raw", sid = %sink.sid(),
-            upstream.addr = %self.core.balancer.upstreams()[idx].url);
+        let url = &self.core.balancer.upstreams()[idx].url;
+        tracing::Span::current().record("upstream.addr", tracing::field::display(url));
+        let span = tracing::debug_span!("raw", upstream.addr = %url);
         let task = relay(leg, rx, cancel.clone(), sink, (live, active));
         self.core.tasks.spawn(task.instrument(span));
         Ok(RawSession { tx, cancel })

@@ -106,6 +106,9 @@ pub(super) struct Shared {
     /// The headers every leg's handshake carries (computed once).
     pub(super) headers: HeaderMap,
     pub(super) cancel: CancellationToken,
+    /// The client session's span (current when the backend's `open` runs);
+    /// the leg records `upstream.addr` on it.
+    pub(super) span: tracing::Span,
     state: Mutex<State>,
 }
 
@@ -124,6 +127,7 @@ impl Shared {
             sink,
             headers,
             cancel,
+            span: tracing::Span::current(),
             state: Mutex::new(State {
                 norm,
                 legs: Vec::new(),
@@ -201,7 +205,7 @@ impl Shared {
             tx,
             cancel: cancel.clone(),
         });
-        let span = tracing::debug_span!("leg", sid = %self.sink.sid(), leg = %leg,
+        let span = tracing::debug_span!(parent: &self.span, "leg", leg = %leg,
             upstream.addr = tracing::field::Empty);
         let task = super::leg_task::run(self.clone(), leg, query, rx, cancel);
         self.core.tasks.spawn(task.instrument(span));

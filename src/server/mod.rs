@@ -115,7 +115,7 @@ pub async fn serve<B: Backend>(
                 }
             },
         };
-        let span = tracing::debug_span!("conn", peer.addr = %peer, tls = false);
+        let span = crate::telemetry::conn_span(peer, false);
         let conn = serve_conn(
             ctx.clone(),
             routes.clone(),

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::Full;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 use crate::config::ServerConfig;
 use crate::engine::{Limits, Registry, Session, TransportState};
@@ -125,6 +126,9 @@ impl<B: Backend> Context<B> {
 /// of the `Option` is what makes `on_close` happen exactly once.
 pub struct Conn<B: Backend> {
     pub session: Arc<Session>,
+    /// The session's span ([`crate::telemetry::session_span`]): its tasks
+    /// and every backend call run in it.
+    pub span: tracing::Span,
     state: tokio::sync::Mutex<Option<B::Session>>,
 }
 
@@ -133,6 +137,12 @@ impl<B: Backend> Conn<B> {
     /// answered here, messages go to the backend. Stops at the first packet
     /// that closes the session.
     pub async fn deliver(&self, ctx: &Context<B>, packets: impl IntoIterator<Item = Packet>) {
+        self.deliver_in_span(ctx, packets)
+            .instrument(self.span.clone())
+            .await
+    }
+
+    async fn deliver_in_span(&self, ctx: &Context<B>, packets: impl IntoIterator<Item = Packet>) {
         let mut state = self.state.lock().await;
         for packet in packets {
             let Some(st) = state.as_mut() else { return };
@@ -184,8 +194,11 @@ impl<B: Backend> Conn<B> {
                 .session
                 .close_reason()
                 .unwrap_or(CloseReason::TransportError);
-            tracing::debug!(sid = %self.session.sid(), reason = ?reason, "session closed");
-            ctx.backend.on_close(st, reason).await;
+            tracing::debug!(parent: &self.span, reason = ?reason, "session closed");
+            ctx.backend
+                .on_close(st, reason)
+                .instrument(self.span.clone())
+                .await;
         }
     }
 }
@@ -205,6 +218,7 @@ pub async fn open_session<B: Backend>(
         TransportKind::WebSocket => TransportState::WebSocket,
     };
     let sid = handshake.sid.clone();
+    let span = crate::telemetry::session_span(&handshake);
     let session = Arc::new(Session::new(
         sid.clone(),
         handshake.eio,
@@ -212,7 +226,8 @@ pub async fn open_session<B: Backend>(
         ctx.limits(),
     ));
     let sink: Arc<dyn ClientSink> = session.clone();
-    let state = match ctx.backend.open(Arc::new(handshake), sink).await {
+    let opened = ctx.backend.open(Arc::new(handshake), sink);
+    let state = match opened.instrument(span.clone()).await {
         Ok(state) => state,
         Err(reject) => {
             crate::metrics::global().handshakes_rejected.inc();
@@ -223,6 +238,7 @@ pub async fn open_session<B: Backend>(
     };
     let conn = Arc::new(Conn {
         session,
+        span,
         state: tokio::sync::Mutex::new(Some(state)),
     });
     if !ctx.registry.insert(sid.into(), conn.clone()) {

@@ -228,8 +228,7 @@ fn response(content_type: &'static str, body: Bytes) -> Response {
 /// exits quietly when the session moves to WebSocket (the WebSocket task
 /// takes over), and otherwise ends the session when it closes.
 pub fn spawn_driver<B: Backend>(ctx: &Arc<Context<B>>, conn: Arc<Conn<B>>) {
-    let span = tracing::debug_span!("session", sid = %conn.session.sid(), transport = "polling",
-        eio = ?conn.session.revision());
+    let span = conn.span.clone();
     let task_ctx = ctx.clone();
     ctx.tracker.spawn(drive(task_ctx, conn).instrument(span));
 }

@@ -65,7 +65,7 @@ pub async fn handshake<B: Backend, T>(
     let conn = open_session(ctx, hs).await?;
     let on_upgrade = hyper::upgrade::on(&mut req);
     let task_ctx = ctx.clone();
-    let span = session_span(&conn.session);
+    let span = conn.span.clone();
     ctx.tracker.spawn(
         async move {
             match on_upgrade.await {
@@ -102,7 +102,7 @@ pub async fn upgrade<B: Backend, T>(
     }
     let on_upgrade = hyper::upgrade::on(&mut req);
     let task_ctx = ctx.clone();
-    let span = session_span(&conn.session);
+    let span = conn.span.clone();
     ctx.tracker.spawn(
         async move {
             let upgraded = match on_upgrade.await {
@@ -117,6 +117,7 @@ pub async fn upgrade<B: Backend, T>(
             let timeout = Duration::from_millis(task_ctx.cfg.upgrade_timeout_ms);
             match probe(&conn.session, &mut ws, timeout).await {
                 Ok(()) => {
+                    tracing::Span::current().record("transport", "websocket");
                     tracing::debug!("upgraded to websocket");
                     run(task_ctx, conn, ws, None).await;
                 }
@@ -130,10 +131,6 @@ pub async fn upgrade<B: Backend, T>(
         .instrument(span),
     );
     Ok(resp)
-}
-
-fn session_span(session: &Session) -> tracing::Span {
-    tracing::debug_span!("session", sid = %session.sid(), transport = "websocket", eio = ?session.revision())
 }
 
 async fn wrap(cfg: &ServerConfig, upgraded: Upgraded) -> WsStream {
