@@ -142,12 +142,24 @@ async fn sigint_caps_the_grace_period_at_one_second() {
 }
 
 #[tokio::test]
-async fn sigterm_waits_for_the_configured_grace_period_at_most() {
-    let mut s =
-        Siogate::start(&["standalone", "--api-token", "t", "--shutdown-grace", "1500"]).await;
+async fn sigterm_waits_for_the_configured_grace_period_at_most_and_reports_not_ready() {
+    let mut s = Siogate::start(&[
+        "standalone",
+        "--api-token",
+        "t",
+        "--shutdown-grace",
+        "1500",
+        "--metrics-listen",
+        "127.0.0.1:0",
+    ])
+    .await;
+    assert_eq!(s.get_metrics_listener("/readyz").await.0, 200);
     let _stuck = stuck_connection(&s).await;
     let sent = Instant::now();
     s.signal("TERM");
+    let body = s.wait_status("/readyz", 503, Duration::from_secs(5)).await;
+    assert!(body.contains("not accepting"), "{body}");
+    assert_eq!(s.get_metrics_listener("/healthz").await.0, 200);
     let status = s.wait_exit(Duration::from_secs(10)).await;
     assert!(status.success(), "{status:?}\n{}", s.stderr());
     let took = sent.elapsed();
