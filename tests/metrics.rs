@@ -169,10 +169,9 @@ async fn health_endpoints_answer_on_both_listeners_and_metrics_only_on_its_own()
         s.get_metrics_listener("/healthz").await,
         (200, "ok\n".into())
     );
-    assert_eq!(
-        s.get_metrics_listener("/readyz").await,
-        (200, "ready\n".into())
-    );
+    // Ready once the accept loop runs (the metrics listener may answer a
+    // moment earlier).
+    assert_eq!(s.wait_status("/readyz", 200, WAIT).await, "ready\n");
     let main = |path: &'static str| http_client::request(s.addr, "GET", path, &[], "");
     let r = main("/healthz").await;
     assert_eq!((r.status, r.text()), (200, "ok\n"));

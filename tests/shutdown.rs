@@ -153,7 +153,9 @@ async fn sigterm_waits_for_the_configured_grace_period_at_most_and_reports_not_r
         "127.0.0.1:0",
     ])
     .await;
-    assert_eq!(s.get_metrics_listener("/readyz").await.0, 200);
+    // Ready once the accept loop runs (the metrics listener may answer a
+    // moment earlier).
+    s.wait_status("/readyz", 200, Duration::from_secs(5)).await;
     let _stuck = stuck_connection(&s).await;
     let sent = Instant::now();
     s.signal("TERM");
