@@ -61,6 +61,9 @@ pub fn accept_response<T>(req: &http::Request<T>) -> Result<Response, Error> {
     Ok(resp)
 }
 
+/// How often a poll is released while the client finishes its upgrade.
+const RELEASE_POLL_EVERY: Duration = Duration::from_millis(100);
+
 /// Why a probe did not end in a switch (the session stays on polling).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ProbeError {
@@ -85,10 +88,20 @@ pub async fn probe(
     let deadline = Instant::now() + timeout;
     let rev = session.revision();
     let mut probed = false;
+    // After the probe, a client may have answered our noop with one more
+    // GET before it saw `3probe` (the two arrive on different sockets); it
+    // then waits for that GET before sending `5`. Like engine.io, keep
+    // releasing polls every 100 ms until the upgrade completes.
+    let mut release = tokio::time::interval(RELEASE_POLL_EVERY);
+    release.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let msg = tokio::select! {
             biased;
             _ = session.cancelled() => return Err(ProbeError::Closed),
+            _ = release.tick(), if probed => {
+                session.push_noop();
+                continue;
+            }
             r = tokio::time::timeout_at(deadline, ws.next()) => r.map_err(|_| ProbeError::Timeout)?,
         };
         let packet = match msg {
