@@ -2,7 +2,7 @@
 //! loading from a TOML file with errors that name the file, line and reason.
 //!
 //! One root [`Config`] holds `[server]` (the client-facing core, both modes),
-//! `[standalone]`, `[proxy]`, `[log]` and `[metrics]`. Every struct denies unknown keys and
+//! `[standalone]`, `[proxy]` (with `[proxy.tls]`), `[log]`, `[metrics]` and `[tls]`. Every struct denies unknown keys and
 //! defaults every field, so an empty file is a valid standalone config.
 //! [`Config::from_file`] is the only function here that does I/O.
 mod error;
@@ -12,6 +12,7 @@ mod proxy;
 mod secret;
 mod server;
 mod standalone;
+mod tls;
 mod validate;
 
 use std::fmt;
@@ -27,6 +28,7 @@ pub use proxy::{Balance, ProxyConfig, UpstreamFlavor, UpstreamUrl};
 pub use secret::Secret;
 pub use server::ServerConfig;
 pub use standalone::{JwtConfig, StandaloneConfig};
+pub use tls::{SniCert, TlsConfig, UpstreamTlsConfig};
 
 /// The whole configuration file.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -46,6 +48,8 @@ pub struct Config {
     pub log: LogConfig,
     /// `[metrics]`: the operations endpoints.
     pub metrics: MetricsConfig,
+    /// `[tls]`: TLS termination of client connections.
+    pub tls: TlsConfig,
 }
 
 /// The two ways siogate runs.
@@ -117,6 +121,13 @@ impl Config {
         self.proxy.validate(self.mode == Some(Mode::Proxy))?;
         validate::log(&self.log)?;
         self.metrics.validate()?;
+        self.tls.validate()?;
+        if self.tls.listen.as_deref() == Some(self.server.listen.as_str()) {
+            return Err(Invalid::new(
+                "tls.listen",
+                "is the same address as server.listen; leave it out to serve HTTPS only there",
+            ));
+        }
         if let Some(raw) = &self.proxy.raw_engineio_path
             && raw.trim_end_matches('/') == self.server.path.trim_end_matches('/')
         {

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::Deserialize;
 
 use super::error::Invalid;
+use super::tls::UpstreamTlsConfig;
 use super::validate::{check_path, check_positive};
 
 /// `[proxy]` in the TOML file.
@@ -39,6 +40,8 @@ pub struct ProxyConfig {
     /// Client packets held per namespace while its CONNECT is pending; one
     /// more closes the client session. Default 64.
     pub max_pending_packets: usize,
+    /// `[proxy.tls]`: trust and client certificate for `wss://` upstreams.
+    pub tls: UpstreamTlsConfig,
 }
 
 impl Default for ProxyConfig {
@@ -53,6 +56,7 @@ impl Default for ProxyConfig {
             raw_engineio_path: None,
             drop_pre_connect_packets: true,
             max_pending_packets: 64,
+            tls: UpstreamTlsConfig::default(),
         }
     }
 }
@@ -91,7 +95,7 @@ impl ProxyConfig {
         if let Some(p) = &self.raw_engineio_path {
             check_path("proxy.raw_engineio_path", p)?;
         }
-        Ok(())
+        self.tls.validate()
     }
 }
 
