@@ -21,6 +21,8 @@
 //!   registry (served by `server::ops`).
 //! - [`standalone`]: standalone mode — namespaces, rooms, the `Adapter`
 //!   trait, the push API.
+//! - [`tls`]: client-side TLS termination (PEM certificates, SNI, reload);
+//!   hands the server core a `TlsAcceptor`.
 //!
 //! Dependencies point one way: `protocol ← engine ← transport ← server`.
 //! `proxy` and `standalone` sit side by side and never import each other;
@@ -40,6 +42,7 @@ pub mod proxy;
 pub mod server;
 pub mod standalone;
 pub mod telemetry;
+pub mod tls;
 pub mod transport;
 
 pub use app::run;
