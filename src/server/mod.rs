@@ -8,6 +8,7 @@
 //! - `errors`: Engine.IO HTTP error bodies.
 //! - `cors`: the `Origin` allow-list.
 //! - `listener`: binding with a backlog.
+//! - `listeners`: what `serve` accepts on: plain HTTP, HTTPS, or both.
 //! - `router`: what each request is for.
 //! - `ops`: `/metrics`, `/healthz`, `/readyz`; `extra_listener`: side listeners.
 pub mod backend;
@@ -16,6 +17,7 @@ pub mod drain;
 pub mod errors;
 pub mod extra_listener;
 pub mod listener;
+pub mod listeners;
 pub mod ops;
 pub mod request;
 pub mod router;
@@ -34,8 +36,9 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+pub use listeners::{Listeners, Secure, TlsListener};
 pub use request::RequestInfo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
@@ -59,8 +62,9 @@ fn engine_sid() -> String {
     crate::engine::sid::generate()
 }
 
-/// Serves Engine.IO on `listener` until `shutdown` resolves, then reports
-/// not ready, refuses new handshakes (503), closes every session with
+/// Serves Engine.IO on `listeners` (a plain `TcpListener`, a
+/// [`TlsListener`], or [`Listeners::both`]) until `shutdown` resolves, then
+/// reports not ready, refuses new handshakes (503), closes every session with
 /// [`CloseReason::Shutdown`] (each client gets `1`, WebSocket clients then a
 /// close frame 1001 "going away"), keeps accepting until every polling
 /// client fetched its `1` (at most [`drain::GOODBYE_WINDOW`]), stops
@@ -68,7 +72,7 @@ fn engine_sid() -> String {
 /// `on_close`; all within the grace period (`shutdown_grace_ms`, see
 /// [`drain`]) counted from the signal.
 pub async fn serve<B: Backend>(
-    listener: TcpListener,
+    listeners: impl Into<Listeners>,
     cfg: Arc<ServerConfig>,
     backend: Arc<B>,
     routes: Option<Routes>,
@@ -77,8 +81,12 @@ pub async fn serve<B: Backend>(
     let ctx = Arc::new(Context::new(cfg, backend));
     let conns = TaskTracker::new();
     let stop_conns = CancellationToken::new();
-    if let Ok(addr) = listener.local_addr() {
+    let listeners = listeners.into();
+    if let Some(addr) = listeners.plain_addr() {
         tracing::info!(listen.addr = %addr, path = %ctx.cfg.path, "listening");
+    }
+    if let Some(addr) = listeners.tls_addr() {
+        tracing::info!(listen.addr = %addr, path = %ctx.cfg.path, tls = true, "listening");
     }
     let listening = crate::metrics::readiness().listening();
     let deadline = Arc::new(std::sync::OnceLock::new());
@@ -107,15 +115,10 @@ pub async fn serve<B: Backend>(
     loop {
         let (stream, peer) = tokio::select! {
             () = &mut stop_accepting => break,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    accept_error(e).await;
-                    continue;
-                }
-            },
+            accepted = listeners.accept() => accepted,
         };
-        let span = crate::telemetry::conn_span(peer, false);
+        let tls = matches!(stream, listeners::Accepted::Tls(..));
+        let span = crate::telemetry::conn_span(peer, tls);
         let conn = serve_conn(
             ctx.clone(),
             routes.clone(),
@@ -127,7 +130,7 @@ pub async fn serve<B: Backend>(
     }
     // Phase 2: stop accepting, let connections finish, and wait for every
     // session until the grace period (counted from the signal) is over.
-    drop(listener);
+    drop(listeners);
     stop_conns.cancel();
     conns.close();
     ctx.tracker.close();
@@ -164,14 +167,46 @@ async fn accept_error(e: std::io::Error) {
 async fn serve_conn<B: Backend>(
     ctx: Arc<Context<B>>,
     routes: Option<Routes>,
-    stream: TcpStream,
+    stream: listeners::Accepted,
     peer: SocketAddr,
     stop: CancellationToken,
 ) {
-    let _ = stream.set_nodelay(true);
-    let svc = service_fn(move |req| {
+    match stream {
+        listeners::Accepted::Plain(tcp) => {
+            let _ = tcp.set_nodelay(true);
+            serve_http(ctx, routes, tcp, peer, stop, false).await;
+        }
+        listeners::Accepted::Tls(tcp, acceptor, limit) => {
+            let _ = tcp.set_nodelay(true);
+            let tls = tokio::select! {
+                r = listeners::handshake(tcp, &acceptor, limit) => r,
+                _ = stop.cancelled() => return,
+            };
+            match tls {
+                Ok(tls) => serve_http(ctx, routes, tls, peer, stop, true).await,
+                Err(e) => tracing::debug!(error = %e, "tls handshake failed"),
+            }
+        }
+    }
+}
+
+/// HTTP/1.1 with upgrades on an established (plain or TLS) stream.
+async fn serve_http<B: Backend, S>(
+    ctx: Arc<Context<B>>,
+    routes: Option<Routes>,
+    stream: S,
+    peer: SocketAddr,
+    stop: CancellationToken,
+    secure: bool,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = service_fn(move |mut req: http::Request<Incoming>| {
         let ctx = ctx.clone();
         let routes = routes.clone();
+        if secure {
+            req.extensions_mut().insert(Secure);
+        }
         async move { Ok::<_, Infallible>(router::route(&ctx, routes.as_ref(), req, peer).await) }
     });
     let mut builder = http1::Builder::new();

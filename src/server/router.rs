@@ -103,7 +103,7 @@ fn handshake<T>(info: RequestInfo, req: &http::Request<T>, remote: SocketAddr) -
         query: info.query,
         headers: detach_headers(req.headers()),
         remote,
-        secure: false,
+        secure: req.extensions().get::<super::Secure>().is_some(),
     }
 }
 
