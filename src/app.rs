@@ -1,16 +1,20 @@
-//! Startup of a validated configuration: bind the listener (and the metrics
-//! listener, if any), announce where siogate listens (and, in standalone
-//! mode, how to push), then hand the listener to the mode's backend. `main`
-//! and integration tests both call [`run`]; tests pass their own shutdown
+//! Startup of a validated configuration: load the TLS certificates (and
+//! start their reloader), bind the listeners (and the metrics listener, if
+//! any), announce where siogate listens (and, in standalone mode, how to
+//! push), then hand the listeners to the mode's backend. `main` and
+//! integration tests both call [`run`]; tests pass their own shutdown
 //! future, `main` passes [`shutdown_signal`].
 use std::future::Future;
 use std::io::Write as _;
 use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, Mode, ServerConfig};
+use crate::config::{Config, ConfigError, Mode, ServerConfig};
 use crate::error::Error;
+use crate::server::{Listeners, TlsListener};
+use crate::tls::TlsServer;
 
 /// Runs `mode` with `config` until `shutdown` completes (or an error).
 pub async fn run(
@@ -18,8 +22,10 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
+    let tls = TlsServer::from_config(&config.tls).map_err(|e| ConfigError::Usage(e.to_string()))?;
     let listener = bind(&config.server)?;
     let addr = listener.local_addr()?;
+    let listeners = listeners(listener, &config, tls.as_ref())?;
     let metrics_listener = match &config.metrics.listen {
         Some(a) => Some(bind_addr(a, config.server.backlog)?),
         None => None,
@@ -31,7 +37,17 @@ pub async fn run(
     tracing::info!(%mode, listen.addr = %addr, path = %config.server.path, "siogate starting");
     // A plain line as well, so the address (and a generated token) reach the
     // operator whatever the log filter says.
-    let _ = writeln!(std::io::stderr(), "{}", banner(mode, &config, addr));
+    let mut lines = banner(mode, &config, addr);
+    if let (Some(tls_addr), Some(_)) = (listeners.tls_addr(), &config.tls.listen) {
+        lines.push_str(&format!("\nHTTPS listening on https://{tls_addr}"));
+    }
+    let _ = writeln!(std::io::stderr(), "{lines}");
+    // Certificates are reloaded on file change and SIGHUP until run ends.
+    let reload = CancellationToken::new();
+    let _stop_reload = reload.clone().drop_guard();
+    if let Some(t) = &tls {
+        tokio::spawn(t.reloader().run(reload));
+    }
     // The metrics listener outlives the client side's drain (so `/readyz`
     // reports it) and stops once the mode returns.
     let stop_metrics = tokio_util::sync::CancellationToken::new();
@@ -44,7 +60,7 @@ pub async fn run(
             stop_metrics.clone().cancelled_owned(),
         ))
     });
-    let result = run_mode(mode, listener, config, shutdown).await;
+    let result = run_mode(mode, listeners, config, shutdown).await;
     stop_metrics.cancel();
     if let Some(task) = metrics_task {
         let _ = task.await;
@@ -54,21 +70,46 @@ pub async fn run(
 
 async fn run_mode(
     mode: Mode,
-    listener: TcpListener,
+    listeners: Listeners,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     // WIRING POINT: each arm builds its mode's `server::Backend` (plus the
     // push API routes in standalone mode) and replaces the error with
-    // `server::serve(listener, Arc::new(config.server), backend, routes,
+    // `server::serve(listeners, Arc::new(config.server), backend, routes,
     // shutdown).await; Ok(())`.
     match mode {
         Mode::Standalone => {
-            crate::standalone::run(listener, config.server, &config.standalone, shutdown)
+            crate::standalone::run(listeners, config.server, &config.standalone, shutdown)
                 .await
                 .map_err(|e| crate::config::ConfigError::Usage(e.to_string()).into())
         }
-        Mode::Proxy => crate::proxy::run(listener, config, shutdown).await,
+        Mode::Proxy => crate::proxy::run(listeners, config, shutdown).await,
+    }
+}
+
+/// The listeners to serve: `listener` (`server.listen`) is plain HTTP, or
+/// HTTPS when TLS is on without `tls.listen`; with `tls.listen` an HTTPS
+/// listener is bound there beside the plain one.
+fn listeners(
+    listener: TcpListener,
+    config: &Config,
+    tls: Option<&TlsServer>,
+) -> Result<Listeners, Error> {
+    let Some(tls) = tls else {
+        return Ok(listener.into());
+    };
+    let secure = |listener| TlsListener {
+        listener,
+        acceptor: tls.acceptor(),
+        handshake_timeout: tls.handshake_timeout(),
+    };
+    match &config.tls.listen {
+        None => Ok(secure(listener).into()),
+        Some(addr) => {
+            let https = bind_addr(addr, config.server.backlog)?;
+            Ok(Listeners::both(listener, secure(https)))
+        }
     }
 }
 
@@ -96,13 +137,25 @@ fn bind_addr(listen: &str, backlog: u32) -> Result<TcpListener, Error> {
 /// standalone mode, a push example. A generated API token is shown (the
 /// operator has no other way to learn it); a configured one is not.
 pub fn banner(mode: Mode, config: &Config, addr: SocketAddr) -> String {
+    // HTTPS only when TLS is on and has no listener of its own.
+    let scheme = if config.tls.enabled() && config.tls.listen.is_none() {
+        "https"
+    } else {
+        "http"
+    };
     let mut out = format!(
-        "siogate {mode} listening on http://{addr} (Socket.IO path {})",
+        "siogate {mode} listening on {scheme}://{addr} (Socket.IO path {})",
         config.server.path
     );
     match mode {
         Mode::Standalone => {
             let s = &config.standalone;
+            // The push API is on the main listener unless it has its own.
+            let api_scheme = if s.api_listen.is_some() {
+                "http"
+            } else {
+                scheme
+            };
             let api_addr = s
                 .api_listen
                 .as_deref()
@@ -115,7 +168,7 @@ pub fn banner(mode: Mode, config: &Config, addr: SocketAddr) -> String {
                 _ => "<token>",
             };
             out.push_str(&format!(
-                "\npush example: curl -H \"Authorization: Bearer {token}\" -d '{{\"event\":\"news\",\"args\":[\"hi\"]}}' http://{api_addr}{}emit",
+                "\npush example: curl -H \"Authorization: Bearer {token}\" -d '{{\"event\":\"news\",\"args\":[\"hi\"]}}' {api_scheme}://{api_addr}{}emit",
                 s.api_prefix
             ));
         }

@@ -59,6 +59,15 @@ pub struct CommonArgs {
     /// Graceful shutdown grace period in ms (SIGINT caps it at 1000). Default 10000.
     #[arg(long, value_name = "MS")]
     pub shutdown_grace: Option<u64>,
+    /// PEM certificate chain: serve HTTPS (on --listen, or on --tls-listen).
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS on this address (IP:PORT) beside plain HTTP on --listen.
+    #[arg(long, value_name = "ADDR")]
+    pub tls_listen: Option<String>,
 }
 
 /// `siogate standalone` flags.
@@ -125,6 +134,18 @@ pub struct ProxyArgs {
     /// Upstream handshake timeout in ms. Default 10000.
     #[arg(long, value_name = "MS")]
     pub handshake_timeout: Option<u64>,
+    /// PEM CA bundle trusted for wss:// upstreams (added to the system roots).
+    #[arg(long, value_name = "FILE")]
+    pub upstream_ca: Option<PathBuf>,
+    /// PEM client certificate presented to wss:// upstreams (mTLS).
+    #[arg(long, value_name = "FILE")]
+    pub upstream_client_cert: Option<PathBuf>,
+    /// PEM private key of --upstream-client-cert.
+    #[arg(long, value_name = "FILE")]
+    pub upstream_client_key: Option<PathBuf>,
+    /// Do not verify upstream certificates (test setups only; logs a warning).
+    #[arg(long)]
+    pub upstream_insecure: bool,
 }
 
 impl CommonArgs {
@@ -162,6 +183,15 @@ impl CommonArgs {
             config.server.shutdown_grace_ms = self.shutdown_grace,
             "--shutdown-grace"
         );
+        let cert = self.tls_cert.clone().map(Some);
+        over!(o, config.tls.cert = cert, "--tls-cert");
+        over!(
+            o,
+            config.tls.key = self.tls_key.clone().map(Some),
+            "--tls-key"
+        );
+        let listen = self.tls_listen.clone().map(Some);
+        over!(o, config.tls.listen = listen, "--tls-listen");
         o
     }
 }
@@ -255,6 +285,26 @@ impl ProxyArgs {
             o,
             config.proxy.handshake_timeout_ms = ht,
             "--handshake-timeout"
+        );
+        let ca = self.upstream_ca.map(Some);
+        over!(o, config.proxy.tls.ca_file = ca, "--upstream-ca");
+        let cert = self.upstream_client_cert.map(Some);
+        over!(
+            o,
+            config.proxy.tls.client_cert = cert,
+            "--upstream-client-cert"
+        );
+        let key = self.upstream_client_key.map(Some);
+        over!(
+            o,
+            config.proxy.tls.client_key = key,
+            "--upstream-client-key"
+        );
+        let insecure = self.upstream_insecure.then_some(true);
+        over!(
+            o,
+            config.proxy.tls.insecure_skip_verify = insecure,
+            "--upstream-insecure"
         );
         o
     }

@@ -62,6 +62,11 @@ impl Cli {
         match self.command {
             Command::CheckConfig { file } => {
                 let config = Config::from_file(&file)?;
+                if let Err(invalid) = crate::tls::check_files(&config) {
+                    let origin = file.display().to_string();
+                    let text = std::fs::read_to_string(&file).unwrap_or_default();
+                    return Err(invalid.in_file(&origin, &text));
+                }
                 Ok(Invocation::CheckConfig { file, config })
             }
             Command::Standalone(args) => {
@@ -124,9 +129,14 @@ impl Base {
         Ok(Base { config, file })
     }
 
-    /// Validates, blaming the flag, the file line, or the defaults.
+    /// Validates (then reads the TLS files it names), blaming the flag, the
+    /// file line, or the defaults.
     fn finish(self, mode: Mode, flags: Overrides) -> Result<Invocation, ConfigError> {
-        if let Err(invalid) = self.config.validate() {
+        let checked = self
+            .config
+            .validate()
+            .and_then(|()| crate::tls::check_files(&self.config));
+        if let Err(invalid) = checked {
             let base_field = invalid.field.split('[').next().unwrap_or_default();
             let flag = flags.iter().find(|(field, _)| *field == base_field);
             return Err(match (flag, &self.file) {

@@ -9,7 +9,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
 use tokio_rustls::rustls::pki_types::CertificateDer;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -21,7 +20,7 @@ use super::raw::RawBackend;
 use super::upstream::{DialOptions, tls};
 use crate::config::{Config, ConfigError, ServerConfig};
 use crate::server::router::{self, PeerAddr};
-use crate::server::{Routes, serve};
+use crate::server::{Listeners, Routes, serve};
 use crate::transport::Context;
 
 /// Largest message accepted from an upstream (upstreams are trusted more
@@ -48,13 +47,14 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    /// From a validated configuration; `wss://` upstreams are verified
-    /// against the system's CA bundle.
+    /// From a validated configuration; `wss://` upstreams are verified as
+    /// `[proxy.tls]` says (by default against the system's CA bundle).
     pub fn new(config: &Config) -> Result<Proxy, ProxyError> {
         Proxy::with_ca(config, Vec::new())
     }
 
-    /// Like [`Proxy::new`], also trusting `extra_ca` for `wss://` upstreams.
+    /// Like [`Proxy::new`], also trusting `extra_ca` for `wss://` upstreams
+    /// (in addition to `[proxy.tls]`).
     pub fn with_ca(
         config: &Config,
         extra_ca: Vec<CertificateDer<'static>>,
@@ -70,8 +70,7 @@ impl Proxy {
             .parse()
             .map_err(|_| ProxyError::NoFlavor)?;
         let tls = if p.upstreams.iter().any(|u| u.tls) {
-            let roots = tls::system_roots().into_iter().chain(extra_ca);
-            Some(tls::client_config(roots).map_err(|e| ProxyError::Tls(e.to_string()))?)
+            Some(tls::from_config(&p.tls, extra_ca).map_err(|e| ProxyError::Tls(e.to_string()))?)
         } else {
             None
         };
@@ -117,12 +116,16 @@ impl Proxy {
         self.backend.balancer()
     }
 
-    /// Serves on `listener` until `shutdown` completes, then closes every
+    /// Serves on `listener` (plain, TLS or both) until `shutdown` completes, then closes every
     /// client session (and with it every leg) and waits for the upstream
     /// tasks; all of it within the server's grace period
     /// (`shutdown_grace_ms`). While serving, the upstreams are exported as
     /// metrics and `/readyz` needs one of them healthy.
-    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send) {
+    pub async fn serve(
+        self,
+        listener: impl Into<Listeners>,
+        shutdown: impl Future<Output = ()> + Send,
+    ) {
         let core = self.backend.core.clone();
         let collector: Arc<dyn crate::metrics::Collector> = core.balancer.clone();
         crate::metrics::global().register(Arc::downgrade(&collector));
@@ -204,7 +207,7 @@ fn raw_routes(ctx: Arc<Context<RawBackend>>) -> Routes {
 
 /// Proxy mode for `app::run`.
 pub async fn run(
-    listener: TcpListener,
+    listener: impl Into<Listeners>,
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), crate::Error> {

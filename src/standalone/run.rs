@@ -11,12 +11,13 @@ use tokio_util::sync::CancellationToken;
 use super::adapter::redis::{RedisAdapter, RedisOptions};
 use super::{Options, Standalone, StandaloneError, api_server};
 use crate::config::{ServerConfig, StandaloneConfig};
+use crate::server::Listeners;
 
-/// Serves standalone mode on `listener` until `shutdown` completes, then
+/// Serves standalone mode on `listener` (plain, TLS or both) until `shutdown` completes, then
 /// drains the server core, the separate API listener (if any) and the
 /// in-flight webhook calls.
 pub async fn run(
-    listener: TcpListener,
+    listener: impl Into<Listeners>,
     server: ServerConfig,
     cfg: &StandaloneConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,

@@ -2,7 +2,8 @@
 //! that opens one session ("leg") on a legacy gateway.
 //!
 //! - [`tls`]: the rustls client configuration for `wss://` upstreams (system
-//!   roots plus configured CAs).
+//!   roots plus configured CAs, optional client certificate); `no_verify` is
+//!   the explicit opt-out of verification.
 //! - [`dial`]: TCP (+TLS) connect and the WebSocket handshake to
 //!   `<path>?EIO=3|4&transport=websocket&<query>`, with the client's headers
 //!   forwarded and `X-Forwarded-*` added; connect and handshake timeouts.
@@ -14,6 +15,7 @@
 //! packets; the proxy backend assembles them.
 pub mod dial;
 pub mod leg;
+mod no_verify;
 pub mod tls;
 
 pub use dial::{DialOptions, Target, forwarded_headers};
