@@ -6,4 +6,5 @@ pub mod http_client;
 pub mod node;
 pub mod redis_server;
 pub mod siogate_bin;
+pub mod tls;
 pub mod ws_client;

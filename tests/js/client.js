@@ -5,11 +5,12 @@
 //   node client.js --version 2|4 --url URL [--nsp /chat] [--query k=v]...
 //                  [--auth JSON] [--transports polling,websocket|websocket]
 //                  [--path /socket.io/] [--no-reconnect] [--reconnect-delay MS]
-//                  [--insecure]
+//                  [--insecure] [--ca CA.pem]
 //
 // --nsp replaces the URL's path (the URL's own query is kept, so
 // `--url http://h/chat?token=abc` works too). --auth is 4.x only. --insecure
-// accepts self-signed TLS certificates.
+// accepts self-signed TLS certificates; --ca trusts the CA certificates of a
+// PEM file (instead of Node's built-in roots) for https:// and wss://.
 // Stdin commands, one JSON object per line:
 //   {"cmd":"emit","event":"echo","args":["hi"],"ack":true,"id":1}
 //   {"cmd":"emit_binary",...}   same as emit; args may hold {"$bin":"<base64>"}
@@ -53,6 +54,7 @@ if (opts['reconnect-delay']) {
   ioOpts.randomizationFactor = 0;
 }
 if (opts.insecure) ioOpts.rejectUnauthorized = false;
+if (opts.ca) ioOpts.ca = require('fs').readFileSync(opts.ca);
 
 function splitKv(kv) {
   const at = kv.indexOf('=');

@@ -3,8 +3,12 @@
 // gateway in shared/fixtures/go-socket.io, run on socket.io 2.5.0 or 4.x.
 //
 //   node upstream.js --version 2|4 [--port 0] [--tls CERT KEY] [--allow-eio3]
-//                    [--path /socket.io] [--ping-interval MS] [--ping-timeout MS]
+//                    [--tls-client-ca CA.pem] [--path /socket.io]
+//                    [--ping-interval MS] [--ping-timeout MS]
 //
+// --tls-client-ca (with --tls) demands a client certificate signed by that CA
+// (mutual TLS: requestCert + rejectUnauthorized); the handshake of a client
+// without one fails.
 // Namespaces `/` and `/chat` carry the app; `/secure` adds a middleware that
 // rejects a connect unless the token (query or, on 4.x, auth) is "abc", with
 // err.data = {code: 401}. Socket events:
@@ -13,7 +17,8 @@
 //   bin B     -> ack(B reversed) when the client asks for an ack, otherwise
 //                emit("bin", B reversed)   (B is a Buffer; reversed so a test
 //                can tell the server's answer from a plain echo)
-//   whoami    -> ack({query, auth, nsp}) as the server sees the handshake
+//   whoami    -> ack({query, auth, nsp, proto}) as the server sees the handshake
+//                (proto: the X-Forwarded-Proto header, null when absent)
 // HTTP (beside the Socket.IO path):
 //   GET /push?msg=X[&nsp=/chat]       emit("push", X) to that namespace -> {"count":N}
 //   GET /kick?nsp=/chat[&close=1]     disconnect its sockets (close=1: the whole
@@ -41,6 +46,10 @@ if (tlsAt >= 0) {
 const opts = parseArgs(argv, { bools: ['allow-eio3'] });
 const version = opts.version;
 if (version !== '2' && version !== '4') die('--version must be 2 or 4');
+if (opts['tls-client-ca']) {
+  if (!tls) die('--tls-client-ca needs --tls');
+  Object.assign(tls, { ca: fs.readFileSync(opts['tls-client-ca']), requestCert: true, rejectUnauthorized: true });
+}
 
 const NAMESPACES = ['/', '/chat', '/secure'];
 const server = tls ? https.createServer(tls, onHttp) : http.createServer(onHttp);
@@ -106,7 +115,10 @@ function onConnection(nsp, socket) {
   });
   socket.on('whoami', (ack) => {
     if (typeof ack !== 'function') return;
-    ack({ query: socket.handshake.query, auth: socket.handshake.auth || null, nsp: socket.nsp.name });
+    ack({
+      query: socket.handshake.query, auth: socket.handshake.auth || null, nsp: socket.nsp.name,
+      proto: socket.handshake.headers['x-forwarded-proto'] || null,
+    });
   });
   socket.on('disconnect', (reason) => out({ ev: 'disconnect', nsp, id: socket.id, reason }));
 }

@@ -17,6 +17,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use siogate::config::ServerConfig;
+use siogate::server::Listeners;
 use siogate::standalone::Standalone;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
@@ -35,6 +36,8 @@ pub async fn within<T>(f: impl Future<Output = T>) -> T {
 /// A running gateway; shuts down when dropped.
 pub struct Server {
     pub addr: SocketAddr,
+    /// The HTTPS address, when serving TLS.
+    pub tls_addr: Option<SocketAddr>,
     pub gw: Standalone,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<()>>,
@@ -48,10 +51,17 @@ impl Server {
     pub async fn start_with(gw: Standalone, cfg: ServerConfig) -> Server {
         let listener =
             siogate::server::listener::bind("127.0.0.1:0".parse().unwrap(), 1024).unwrap();
-        let addr = listener.local_addr().unwrap();
+        Server::start_on(gw, cfg, listener.into()).await
+    }
+
+    /// Serves on `listeners` (plain, TLS or both); `addr` is the plain
+    /// address when there is one, else the TLS one.
+    pub async fn start_on(gw: Standalone, cfg: ServerConfig, listeners: Listeners) -> Server {
+        let tls_addr = listeners.tls_addr();
+        let addr = listeners.plain_addr().or(tls_addr).expect("a listener");
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(siogate::server::serve(
-            listener,
+            listeners,
             Arc::new(cfg),
             Arc::new(gw.backend()),
             Some(gw.routes()),
@@ -61,6 +71,7 @@ impl Server {
         ));
         Server {
             addr,
+            tls_addr,
             gw,
             stop: Some(tx),
             handle: Some(handle),

@@ -17,6 +17,8 @@ pub struct UpstreamOpts {
     pub allow_eio3: bool,
     /// Serve HTTPS with this PEM certificate and key.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// With `tls`: demand a client certificate signed by this CA (mTLS).
+    pub client_ca: Option<PathBuf>,
     /// `(pingInterval, pingTimeout)` in ms; socket.io's defaults when `None`.
     pub ping_ms: Option<(u64, u64)>,
     /// Listen on this port (to restart an upstream where it was); an
@@ -58,6 +60,9 @@ impl Upstream {
                 cert.display().to_string(),
                 key.display().to_string(),
             ]);
+        }
+        if let Some(ca) = &opts.client_ca {
+            args.extend(["--tls-client-ca".into(), ca.display().to_string()]);
         }
         if let Some((interval, timeout)) = opts.ping_ms {
             args.extend(["--ping-interval".into(), interval.to_string()]);
@@ -166,6 +171,8 @@ pub struct ClientOpts {
     pub path: Option<String>,
     pub reconnect: bool,
     pub insecure: bool,
+    /// Trust the CA certificates of this PEM file for `https://`.
+    pub ca: Option<PathBuf>,
 }
 
 impl ClientOpts {
@@ -181,6 +188,7 @@ impl ClientOpts {
             path: None,
             reconnect: true,
             insecure: false,
+            ca: None,
         }
     }
     pub fn nsp(mut self, nsp: &str) -> Self {
@@ -213,6 +221,11 @@ impl ClientOpts {
         self.insecure = true;
         self
     }
+    /// Trust the CA certificates of `pem` (a test CA) for `https://`.
+    pub fn ca(mut self, pem: &std::path::Path) -> Self {
+        self.ca = Some(pem.to_path_buf());
+        self
+    }
 
     fn args(&self) -> Vec<String> {
         let mut args = vec![
@@ -239,6 +252,9 @@ impl ClientOpts {
         }
         if self.insecure {
             args.push("--insecure".into());
+        }
+        if let Some(ca) = &self.ca {
+            args.extend(["--ca".into(), ca.display().to_string()]);
         }
         args
     }
