@@ -16,6 +16,7 @@ use common::node::{Client, ClientOpts, STEP, Transports, http_get, require_peers
 use common::tls::{client_config, connect, served_cert};
 use serde_json::{Value, json};
 use siogate::config::SniCert;
+use siogate::metrics::Outcome;
 use siogate::standalone::{Standalone, WebhookOptions};
 use standalone_harness::gateway;
 use standalone_harness::net::{Reply, http, webhook_server};
@@ -180,6 +181,7 @@ async fn http_and_https_listeners_share_one_session_registry() {
 
 #[tokio::test]
 async fn plain_http_on_the_tls_port_gets_no_http_answer() {
+    let failed_before = handshakes(Outcome::Error);
     let pki = Pki::new();
     let gw = TlsGateway::start(gateway(|_| {}), &pki.config(|_| {}), false).await;
     let mut tcp = tokio::net::TcpStream::connect(gw.https())
@@ -205,6 +207,7 @@ async fn plain_http_on_the_tls_port_gets_no_http_answer() {
 
 #[tokio::test]
 async fn silent_client_is_dropped_after_the_handshake_timeout() {
+    let (timeouts_before, ok_before) = (handshakes(Outcome::Timeout), handshakes(Outcome::Ok));
     let pki = Pki::new();
     let cfg = pki.config(|c| c.handshake_timeout_ms = 300);
     let gw = TlsGateway::start(gateway(|_| {}), &cfg, false).await;
@@ -223,9 +226,23 @@ async fn silent_client_is_dropped_after_the_handshake_timeout() {
         "{:?}",
         started.elapsed()
     );
+    assert!(
+        handshakes(Outcome::Timeout) > timeouts_before,
+        "counted as a timeout"
+    );
     // The listener still serves others.
     assert_eq!(
         served_cert(gw.https(), "localhost", pki.client()).await,
         pki.default.der
     );
+    assert!(
+        handshakes(Outcome::Ok) > ok_before,
+        "counted as a handshake"
+    );
+}
+
+/// `siogate_tls_handshakes_total{outcome}` (process-wide: tests running in
+/// parallel only add to it, so checks compare before and after).
+fn handshakes(outcome: Outcome) -> u64 {
+    siogate::metrics::global().tls_handshakes.get(outcome)
 }

@@ -103,17 +103,21 @@ async fn accept_on(listener: Option<&TcpListener>) -> io::Result<(TcpStream, Soc
     }
 }
 
-/// Completes the server side of a TLS handshake within `limit`.
+/// Completes the server side of a TLS handshake within `limit`, counting
+/// the outcome in `siogate_tls_handshakes_total`.
 pub(super) async fn handshake(
     stream: TcpStream,
     acceptor: &TlsAcceptor,
     limit: Duration,
 ) -> Result<TlsStream<TcpStream>, HandshakeError> {
-    match tokio::time::timeout(limit, acceptor.accept(stream)).await {
-        Ok(Ok(tls)) => Ok(tls),
-        Ok(Err(e)) => Err(HandshakeError::Failed(e)),
-        Err(_) => Err(HandshakeError::Timeout(limit)),
-    }
+    use crate::metrics::Outcome;
+    let (result, outcome) = match tokio::time::timeout(limit, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => (Ok(tls), Outcome::Ok),
+        Ok(Err(e)) => (Err(HandshakeError::Failed(e)), Outcome::Error),
+        Err(_) => (Err(HandshakeError::Timeout(limit)), Outcome::Timeout),
+    };
+    crate::metrics::global().tls_handshakes.inc(outcome);
+    result
 }
 
 /// Request extension present on every request that arrived over TLS (the

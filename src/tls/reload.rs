@@ -3,7 +3,8 @@
 //! their contents changed, and reloads unconditionally on SIGHUP. A new set
 //! that fails to load (unreadable file, bad PEM, a key that does not match)
 //! is logged once with the field, file and reason, and the certificates in
-//! use stay; connections already open are never touched.
+//! use stay; connections already open are never touched. Each attempt is
+//! counted in `siogate_tls_reloads_total{outcome}`.
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::sni::{CertStore, SniResolver, pem_pairs};
 use crate::config::TlsConfig;
+use crate::metrics::Outcome;
 
 /// Outcomes of reload attempts since start.
 #[derive(Debug, Default)]
@@ -90,11 +92,13 @@ impl Reloader {
                 let names = store.names();
                 self.resolver.replace(store);
                 self.stats.reloads.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::global().tls_reloads.inc(Outcome::Ok);
                 tracing::info!(trigger, sni.names = names, "tls certificates reloaded");
                 true
             }
             Err(e) => {
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::global().tls_reloads.inc(Outcome::Error);
                 tracing::warn!(
                     trigger,
                     field = e.field(),
