@@ -150,3 +150,15 @@ pub async fn https_get(addr: SocketAddr, path: &str, config: Arc<ClientConfig>) 
         .unwrap_or(0);
     (status, body.to_string())
 }
+
+/// Polls `cond` every 20 ms until it holds or 5 s pass.
+pub async fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + tls::TLS_STEP;
+    while !cond() {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    true
+}
