@@ -69,8 +69,9 @@ impl Siogate {
             stderr,
             more,
         };
-        let banner = me.wait_stderr("listening on http://", STARTUP).await;
-        me.addr = addr_after(&banner, "listening on http://");
+        // `http://` or, when the listener serves TLS only, `https://`.
+        let banner = me.wait_stderr("listening on http", STARTUP).await;
+        me.addr = addr_after(&banner, "://");
         if args.contains(&"--metrics-listen") {
             let line = me.wait_stderr("metrics on http://", STARTUP).await;
             me.metrics = Some(addr_after(&line, "metrics on http://"));
