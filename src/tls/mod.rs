@@ -101,6 +101,7 @@ pub struct TlsServer {
     resolver: Arc<SniResolver>,
     server_config: Arc<ServerConfig>,
     stats: Arc<ReloadStats>,
+    loaded: reload::Snapshot,
 }
 
 impl TlsServer {
@@ -110,6 +111,7 @@ impl TlsServer {
             return Ok(None);
         }
         let provider = provider();
+        let loaded = reload::snapshot_now(cfg);
         let store = CertStore::load(cfg, &provider)?;
         let resolver = Arc::new(SniResolver::new(store));
         let mut server_config = ServerConfig::builder_with_provider(provider.clone())
@@ -124,6 +126,7 @@ impl TlsServer {
             resolver,
             server_config: Arc::new(server_config),
             stats: Arc::new(ReloadStats::default()),
+            loaded,
         }))
     }
 
@@ -155,6 +158,7 @@ impl TlsServer {
             provider: self.provider.clone(),
             resolver: self.resolver.clone(),
             stats: self.stats.clone(),
+            loaded: self.loaded.clone(),
         }
     }
 }

@@ -42,16 +42,32 @@ pub struct Reloader {
     pub(super) provider: Arc<CryptoProvider>,
     pub(super) resolver: Arc<SniResolver>,
     pub(super) stats: Arc<ReloadStats>,
+    /// The files as they were read just before the certificates in use
+    /// were loaded (read first, so a change in between is seen later).
+    pub(super) loaded: Snapshot,
 }
 
 /// The contents of every watched file (`None`: unreadable right now).
-type Snapshot = Vec<Option<Vec<u8>>>;
+pub(super) type Snapshot = Vec<Option<Vec<u8>>>;
+
+/// Reads every certificate and key file of `cfg` (small files, at start).
+pub(super) fn snapshot_now(cfg: &TlsConfig) -> Snapshot {
+    files(cfg).iter().map(|f| std::fs::read(f).ok()).collect()
+}
+
+/// Every certificate and key path, in a stable order.
+fn files(cfg: &TlsConfig) -> Vec<PathBuf> {
+    pem_pairs(cfg)
+        .into_iter()
+        .flat_map(|p| [p.cert, p.key])
+        .collect()
+}
 
 impl Reloader {
     /// Polls the files and listens for SIGHUP until `cancel` fires.
-    pub async fn run(self, cancel: CancellationToken) {
-        let files = self.files();
-        let mut seen = snapshot(&files).await;
+    pub async fn run(mut self, cancel: CancellationToken) {
+        let files = files(&self.cfg);
+        let mut seen = std::mem::take(&mut self.loaded);
         let mut hup = Hangup::new();
         let period = Duration::from_millis(self.cfg.reload_interval_ms);
         let mut tick = (!period.is_zero()).then(|| {
@@ -75,14 +91,6 @@ impl Reloader {
                 }
             }
         }
-    }
-
-    /// Every certificate and key path, in a stable order.
-    fn files(&self) -> Vec<PathBuf> {
-        pem_pairs(&self.cfg)
-            .into_iter()
-            .flat_map(|p| [p.cert, p.key])
-            .collect()
     }
 
     /// Loads the whole set again and swaps it in, or keeps the old one.
