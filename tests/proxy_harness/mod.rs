@@ -15,6 +15,7 @@ use siogate::config::Config;
 use siogate::proxy::Proxy;
 use siogate::proxy::backend::Gauges;
 use siogate::proxy::balance::Balancer;
+use siogate::server::Listeners;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -23,6 +24,8 @@ use crate::common::node::{Client, ClientOpts, NodeProc, STARTUP, STEP, Transport
 /// A running proxy; stopped (gracefully) when dropped or by [`TestProxy::stop`].
 pub struct TestProxy {
     pub addr: SocketAddr,
+    /// The HTTPS address, when started on a TLS listener.
+    pub tls_addr: Option<SocketAddr>,
     pub gauges: Arc<Gauges>,
     pub balancer: Arc<Balancer>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -61,18 +64,26 @@ pub fn trace_init() {
 
 /// Starts an already built proxy.
 pub async fn spawn_proxy(proxy: Proxy) -> TestProxy {
-    trace_init();
     let listener =
         siogate::server::listener::bind("127.0.0.1:0".parse().expect("addr"), 1024).expect("bind");
-    let addr = listener.local_addr().expect("local addr");
+    spawn_proxy_on(proxy, listener.into()).await
+}
+
+/// Starts an already built proxy on `listeners` (plain, TLS or both);
+/// `addr` is the plain address when there is one, else the TLS one.
+pub async fn spawn_proxy_on(proxy: Proxy, listeners: Listeners) -> TestProxy {
+    trace_init();
+    let tls_addr = listeners.tls_addr();
+    let addr = listeners.plain_addr().or(tls_addr).expect("a listener");
     let gauges = proxy.gauges();
     let balancer = proxy.balancer();
     let (tx, rx) = oneshot::channel::<()>();
-    let handle = tokio::spawn(proxy.serve(listener, async {
+    let handle = tokio::spawn(proxy.serve(listeners, async {
         let _ = rx.await;
     }));
     TestProxy {
         addr,
+        tls_addr,
         gauges,
         balancer,
         shutdown: Some(tx),
