@@ -8,6 +8,7 @@
 //! cargo bench --bench load -- fanout --clients 1000,5000
 //! cargo bench --bench load -- fanout-polling --clients 1000,5000
 //! cargo bench --bench load -- proxy-echo
+//! cargo bench --bench load -- cluster-fanout --clients 1000
 //! ```
 //!
 //! It speaks Engine.IO 4 / Socket.IO 5 with its own framing (`frame.rs`)
@@ -30,7 +31,7 @@ mod scenarios;
 mod stats;
 
 use scenarios::fleet::Transport;
-use scenarios::{Common, connect, echo, fanout};
+use scenarios::{Common, cluster, connect, echo, fanout};
 use stats::Side;
 
 #[derive(Debug, Parser)]
@@ -106,6 +107,10 @@ enum Scenario {
     Fanout(FanoutArgs),
     /// Push API fan-out to N long-polling clients in a room.
     FanoutPolling(FanoutArgs),
+    /// Push API fan-out to N WebSocket clients over 3 nodes sharing a
+    /// redis-server (siogate --redis vs Node + @socket.io/redis-adapter),
+    /// next to the single-node figure.
+    ClusterFanout(FanoutArgs),
     /// Echo with ack through `siogate proxy` vs directly to Node.
     ProxyEcho {
         #[arg(long, default_value_t = 100)]
@@ -215,6 +220,9 @@ async fn dispatch(scenario: Scenario, common: &Common) {
         }
         Scenario::FanoutPolling(a) => {
             fanout::run(common, &fanout_opts(a, Transport::Polling)).await;
+        }
+        Scenario::ClusterFanout(a) => {
+            cluster::run(common, &fanout_opts(a, Transport::WebSocket)).await;
         }
         Scenario::ProxyEcho {
             clients,

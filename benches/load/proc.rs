@@ -177,6 +177,74 @@ pub fn siogate_standalone(p: &Programs, cpu: Option<&str>, token: &str) -> Resul
     spawn_siogate(c)
 }
 
+/// `siogate_standalone` as a cluster node (`--redis redis_url`).
+pub fn siogate_cluster_node(
+    p: &Programs,
+    cpu: Option<&str>,
+    token: &str,
+    redis_url: &str,
+) -> Result<Server> {
+    let mut c = command(&p.siogate, cpu);
+    c.args([
+        "standalone",
+        "--listen",
+        "127.0.0.1:0",
+        "--api-token",
+        token,
+    ])
+    .args([
+        "--allow-join-leave",
+        "--log-level",
+        "error",
+        "--redis",
+        redis_url,
+    ]);
+    spawn_siogate(c)
+}
+
+/// A `redis-server` on a free loopback port, without persistence; ready
+/// once it answers `PING`.
+pub fn redis_server(cpu: Option<&str>) -> Result<Server> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut c = command(Path::new("redis-server"), cpu);
+    c.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no", "--dir", "/tmp"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = c
+        .spawn()
+        .context("spawning redis-server (apt-get install redis-server)")?;
+    let deadline = std::time::Instant::now() + READY_TIMEOUT;
+    let ready = loop {
+        if redis_ping(port) {
+            break Ok(port);
+        }
+        if let Some(status) = child.try_wait()? {
+            break Err(anyhow!("redis-server exited: {status}"));
+        }
+        if std::time::Instant::now() > deadline {
+            break Err(anyhow!(
+                "redis-server did not answer PING within {READY_TIMEOUT:?}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    finish(child, None, ready, "redis-server")
+}
+
+fn redis_ping(port: u16) -> bool {
+    use std::io::Write as _;
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+    let mut buf = [0u8; 7];
+    s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+}
+
 /// `siogate proxy` in front of a v4 upstream on `upstream_port`.
 pub fn siogate_proxy(p: &Programs, cpu: Option<&str>, upstream_port: u16) -> Result<Server> {
     let mut c = command(&p.siogate, cpu);
@@ -189,10 +257,23 @@ pub fn siogate_proxy(p: &Programs, cpu: Option<&str>, upstream_port: u16) -> Res
 
 /// The Node socket.io 4 baseline server.
 pub fn node(p: &Programs, cpu: Option<&str>, token: &str) -> Result<Server> {
+    node_with(p, cpu, token, None)
+}
+
+/// The Node baseline, with `@socket.io/redis-adapter` on `redis_url` if set.
+pub fn node_with(
+    p: &Programs,
+    cpu: Option<&str>,
+    token: &str,
+    redis_url: Option<&str>,
+) -> Result<Server> {
     let mut c = command(Path::new("node"), cpu);
     c.arg(&p.node_script)
-        .args(["--port", "0", "--api-token", token])
-        .stdin(Stdio::piped())
+        .args(["--port", "0", "--api-token", token]);
+    if let Some(url) = redis_url {
+        c.args(["--redis", url]);
+    }
+    c.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     let mut child = c.spawn().context("spawning node bench-server.js")?;

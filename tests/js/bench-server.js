@@ -4,7 +4,11 @@
 // echo upstream for `siogate proxy`, with no per-event logging so Node is
 // measured rather than its stdout.
 //
-//   node bench-server.js [--port 0] [--api-token T]
+//   node bench-server.js [--port 0] [--api-token T] [--redis redis://HOST:PORT]
+//
+// With --redis it is one node of a cluster: @socket.io/redis-adapter on that
+// Redis (the baseline of the cluster-fanout scenario); "delivered" then
+// counts this node's recipients only, as siogate's does.
 //
 // Namespace `/`:
 //   join R | [R...]  -> socket.join(R); ack({ok: true}) when asked
@@ -77,6 +81,19 @@ function onHttp(req, res) {
 
 onStdin(() => {});
 
-server.listen(Number(opts.port || 0), '127.0.0.1', 1024, () => {
-  out({ ready: true, port: server.address().port });
-});
+async function useRedis(url) {
+  const { createClient } = require('redis');
+  const { createAdapter } = require('@socket.io/redis-adapter');
+  const pub = createClient({ url });
+  const sub = pub.duplicate();
+  pub.on('error', (e) => process.stderr.write(`redis: ${e.message}\n`));
+  sub.on('error', (e) => process.stderr.write(`redis: ${e.message}\n`));
+  await Promise.all([pub.connect(), sub.connect()]);
+  io.adapter(createAdapter(pub, sub));
+}
+
+(opts.redis ? useRedis(opts.redis) : Promise.resolve()).then(() => {
+  server.listen(Number(opts.port || 0), '127.0.0.1', 1024, () => {
+    out({ ready: true, port: server.address().port });
+  });
+}, (e) => { process.stderr.write(`${e.stack || e}\n`); process.exit(1); });

@@ -45,7 +45,7 @@ async fn once(common: &Common, opts: &Opts, side: Side, n: u64) -> Result<Sample
     let rss_idle = server.rss_kib()?;
     let fleet = Fleet::spawn(Spec {
         transport: Transport::WebSocket,
-        port: server.port,
+        ports: vec![server.port],
         clients: n,
         room: None,
         concurrency: opts.concurrency,

@@ -75,7 +75,7 @@ async fn once(common: &Common, opts: &Opts, side: Side) -> Result<Sample> {
     let rss_before = measured.rss_kib()?;
     let fleet = Fleet::spawn(Spec {
         transport: Transport::WebSocket,
-        port,
+        ports: vec![port],
         clients: opts.idle_sessions,
         room: None,
         concurrency: opts.concurrency,

@@ -27,7 +27,7 @@ use crate::http1::HttpConn;
 use crate::proc;
 use crate::stats::{Report, Sample, Side, p50_p99};
 
-const ROOM: &str = "r1";
+pub(super) const ROOM: &str = "r1";
 const EMIT: &str = "/api/v1/emit";
 /// How long one push may take to reach every client.
 const PUSH_DEADLINE: Duration = Duration::from_secs(30);
@@ -69,14 +69,15 @@ async fn once(common: &Common, opts: &Opts, side: Side, n: u64) -> Result<Sample
     };
     let fleet = Fleet::spawn(Spec {
         transport: opts.transport,
-        port: server.port,
+        ports: vec![server.port],
         clients: n,
         room: Some(ROOM),
         concurrency: opts.concurrency,
         sources: common.sources.clone(),
     });
     let server_cpu = || server.cpu_secs();
-    let result = measure(&fleet, server.port, &common.sources, opts, n, &server_cpu).await;
+    let ports = [server.port];
+    let result = measure(&fleet, &ports, &common.sources, opts, n, &server_cpu).await;
     let alive = server.check_alive();
     // The server goes first: its side of each connection then holds
     // TIME_WAIT, so the generator's ports are free for the next run.
@@ -86,9 +87,13 @@ async fn once(common: &Common, opts: &Opts, side: Side, n: u64) -> Result<Sample
     result
 }
 
-async fn measure(
+/// Both phases against a fleet already spawned on `ports` (one per node);
+/// pusher connection i goes to node `i % ports.len()`, latency pushes to
+/// the first. With one node the first reply must count every client (a
+/// cluster node only counts its own).
+pub(super) async fn measure(
     fleet: &Fleet,
-    port: u16,
+    ports: &[u16],
     sources: &Arc<Sources>,
     opts: &Opts,
     n: u64,
@@ -104,8 +109,8 @@ async fn measure(
     settle().await;
     let pad = "x".repeat(opts.payload_bytes);
     let mut pushers = Vec::new();
-    for _ in 0..opts.window.max(1) {
-        pushers.push(HttpConn::connect(port, sources).await?);
+    for i in 0..opts.window.max(1) as usize {
+        pushers.push(HttpConn::connect(ports[i % ports.len()], sources).await?);
     }
     // Latency: one push at a time.
     let mut lat_ms = Vec::new();
@@ -113,7 +118,7 @@ async fn measure(
         let target = c.received.load(Ordering::Acquire) + n;
         let t0 = c.now_ns();
         let reply = push(&mut pushers[0], seq, &pad).await?;
-        if seq == 0 && !reply.contains(&format!("\"delivered\":{n}")) {
+        if seq == 0 && ports.len() == 1 && !reply.contains(&format!("\"delivered\":{n}")) {
             bail!("push API answered {reply} for {n} clients");
         }
         c.wait_until(

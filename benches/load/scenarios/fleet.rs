@@ -142,7 +142,8 @@ pub struct Fleet {
 /// Where and how the fleet connects.
 pub struct Spec {
     pub transport: Transport,
-    pub port: u16,
+    /// Client i connects to `ports[i % ports.len()]` (one per node).
+    pub ports: Vec<u16>,
     pub clients: u64,
     pub room: Option<&'static str>,
     pub concurrency: usize,
@@ -156,13 +157,13 @@ impl Fleet {
         let permits = Arc::new(Semaphore::new(spec.concurrency.max(1)));
         let started_ns = counters.now_ns();
         let mut tasks = JoinSet::new();
-        for _ in 0..spec.clients {
+        for i in 0..spec.clients {
             let ctx = Ctx {
                 counters: counters.clone(),
                 cancel: cancel.clone(),
                 permits: permits.clone(),
                 sources: spec.sources.clone(),
-                port: spec.port,
+                port: spec.ports[i as usize % spec.ports.len().max(1)],
                 room: spec.room,
             };
             match spec.transport {

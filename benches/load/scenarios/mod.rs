@@ -5,6 +5,8 @@
 //! - [`connect`]: open and hold N WebSocket clients.
 //! - [`fanout`]: pushes through the push API to N clients in a room, over
 //!   WebSocket or long-polling.
+//! - [`cluster`]: the fanout measurement over 3 nodes sharing a Redis,
+//!   against Node socket.io with `@socket.io/redis-adapter`.
 //! - [`echo`]: echo-with-ack round trips through `siogate proxy` vs
 //!   directly to the Node upstream.
 use std::future::Future;
@@ -16,6 +18,7 @@ use crate::client::Sources;
 use crate::proc::Programs;
 use crate::stats::{Report, Sample, Side};
 
+pub mod cluster;
 pub mod connect;
 pub mod echo;
 pub mod fanout;
