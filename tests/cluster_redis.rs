@@ -127,6 +127,13 @@ async fn redis_emitter_pushes_reach_siogate_clients_with_rooms_and_binary() {
     let (mut a2, id_a2) = c.client(2, "/chat").await;
     c.wait_all_see("/chat", &[id_a0.clone(), id_a1.clone(), id_a2.clone()])
         .await;
+    // Each node subscribes only the namespaces it serves: /chat's request
+    // channel and broadcast pattern, nothing for /.
+    assert_eq!(c.redis.numsub("socket.io-request#/chat#").await, 3);
+    assert_eq!(c.redis.numsub("socket.io-response#/chat#").await, 3);
+    assert_eq!(c.redis.numsub("socket.io-request#/#").await, 0);
+    // NUMPAT counts distinct patterns: all three use `socket.io#/chat#*`.
+    assert_eq!(c.redis.numpat().await, 1);
     let mut emitter = Emitter::start(&c.redis.url()).await;
     // The emitter's own join request puts a1 and a2 in "vip", a2 in "muted".
     emitter

@@ -97,3 +97,47 @@ pub async fn ping(port: u16) -> bool {
         Ok(Ok(buf)) if &buf == b"+PONG\r\n"
     )
 }
+
+impl RedisServer {
+    /// `PUBSUB NUMSUB channel`: how many connections subscribe to it.
+    pub async fn numsub(&self, channel: &str) -> u64 {
+        let reply = self.command(&["PUBSUB", "NUMSUB", channel]).await;
+        // *2 $<len> <channel> :<n>
+        let n = reply.lines().last().and_then(|l| l.strip_prefix(':'));
+        n.and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("unexpected NUMSUB reply {reply:?}"))
+    }
+
+    /// `PUBSUB NUMPAT`: pattern subscriptions in total.
+    pub async fn numpat(&self) -> u64 {
+        let reply = self.command(&["PUBSUB", "NUMPAT"]).await;
+        reply
+            .trim()
+            .strip_prefix(':')
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected NUMPAT reply {reply:?}"))
+    }
+
+    /// One command in RESP; the raw reply (read until the server pauses).
+    async fn command(&self, args: &[&str]) -> String {
+        let mut req = format!("*{}\r\n", args.len());
+        for a in args {
+            req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        let exchange = async {
+            let mut s = TcpStream::connect(("127.0.0.1", self.port)).await?;
+            s.write_all(req.as_bytes()).await?;
+            s.write_all(b"QUIT\r\n").await?;
+            let mut raw = Vec::new();
+            s.read_to_end(&mut raw).await?;
+            Ok::<_, std::io::Error>(raw)
+        };
+        let raw = tokio::time::timeout(STARTUP, exchange)
+            .await
+            .expect("redis answers in time")
+            .expect("redis command");
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        // Drop QUIT's +OK.
+        text.strip_suffix("+OK\r\n").unwrap_or(&text).to_string()
+    }
+}
