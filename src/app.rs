@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use crate::config::{Config, ConfigError, Mode, ServerConfig};
 use crate::error::Error;
@@ -46,7 +47,7 @@ pub async fn run(
     let reload = CancellationToken::new();
     let _stop_reload = reload.clone().drop_guard();
     if let Some(t) = &tls {
-        tokio::spawn(t.reloader().run(reload));
+        tokio::spawn(t.reloader().run(reload).in_current_span());
     }
     // The metrics listener outlives the client side's drain (so `/readyz`
     // reports it) and stops once the mode returns.
@@ -282,6 +283,26 @@ mod tests {
         assert!(b.contains(&format!(
             "curl -H \"Authorization: Bearer {token}\" -d '{{\"event\":\"news\",\"args\":[\"hi\"]}}' http://127.0.0.1:3000/api/v1/emit"
         )), "{b}");
+    }
+
+    #[test]
+    fn tls_without_its_own_listener_announces_https() {
+        let mut c = Config::default();
+        c.tls.cert = Some("c.pem".into());
+        c.tls.key = Some("k.pem".into());
+        let b = banner(Mode::Standalone, &c, addr());
+        assert!(
+            b.starts_with("siogate standalone listening on https://127.0.0.1:3000"),
+            "{b}"
+        );
+        assert!(b.contains("https://127.0.0.1:3000/api/v1/emit"), "{b}");
+        // With `tls.listen` the main listener stays plain HTTP.
+        c.tls.listen = Some("127.0.0.1:3443".into());
+        let b = banner(Mode::Standalone, &c, addr());
+        assert!(
+            b.starts_with("siogate standalone listening on http://127.0.0.1:3000"),
+            "{b}"
+        );
     }
 
     #[test]

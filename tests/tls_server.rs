@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::node::{Client, ClientOpts, STEP, Transports, http_get, require_peers};
+use common::siogate_bin::Siogate;
 use common::tls::{client_config, connect, served_cert};
 use serde_json::{Value, json};
 use siogate::config::SniCert;
@@ -239,6 +240,38 @@ async fn silent_client_is_dropped_after_the_handshake_timeout() {
         handshakes(Outcome::Ok) > ok_before,
         "counted as a handshake"
     );
+}
+
+#[tokio::test]
+async fn binary_serves_http_and_https_side_by_side() {
+    let pki = Pki::new();
+    let (cert, key) = (
+        pki.cert.display().to_string(),
+        pki.key.display().to_string(),
+    );
+    let sio = Siogate::start(&[
+        "standalone",
+        "--tls-cert",
+        &cert,
+        "--tls-key",
+        &key,
+        "--tls-listen",
+        "127.0.0.1:0",
+    ])
+    .await;
+    let line = sio.wait_stderr("HTTPS listening on https://", STEP).await;
+    let https: std::net::SocketAddr = line
+        .rsplit("https://")
+        .next()
+        .and_then(|a| a.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    let handshake = "/socket.io/?EIO=4&transport=polling";
+    let (status, body) = http_get(sio.addr.port(), handshake).await;
+    assert_eq!(status, 200, "plain HTTP on --listen");
+    assert!(body.is_null(), "an open packet, not JSON: {body}");
+    let (status, body) = https_get(https, handshake, pki.client()).await;
+    assert_eq!(status, 200, "HTTPS on --tls-listen: {body}");
+    assert!(body.starts_with("0{\"sid\":"), "{body}");
 }
 
 /// `siogate_tls_handshakes_total{outcome}` (process-wide: tests running in

@@ -122,7 +122,10 @@ impl Config {
         validate::log(&self.log)?;
         self.metrics.validate()?;
         self.tls.validate()?;
-        if self.tls.listen.as_deref() == Some(self.server.listen.as_str()) {
+        // Port 0 (an OS-chosen port, as in tests) never collides.
+        if self.tls.listen.as_deref() == Some(self.server.listen.as_str())
+            && !self.server.listen.ends_with(":0")
+        {
             return Err(Invalid::new(
                 "tls.listen",
                 "is the same address as server.listen; leave it out to serve HTTPS only there",
@@ -220,6 +223,16 @@ mod tests {
         let err = Config::from_toml_str(text, "u.toml").unwrap_err();
         assert_eq!(err.line(), Some(4), "{err}");
         assert!(err.to_string().contains("ws://"), "{err}");
+    }
+
+    #[test]
+    fn https_listener_must_not_reuse_the_plain_address() {
+        let text = "[server]\nlisten = \"127.0.0.1:3000\"\n[tls]\ncert = \"c\"\nkey = \"k\"\nlisten = \"127.0.0.1:3000\"\n";
+        let err = Config::from_toml_str(text, "t.toml").unwrap_err();
+        assert_eq!(err.line(), Some(6), "{err}");
+        assert!(err.to_string().contains("`tls.listen`"), "{err}");
+        let os_ports = text.replace(":3000", ":0");
+        assert!(Config::from_toml_str(&os_ports, "t.toml").is_ok());
     }
 
     #[test]
