@@ -13,6 +13,8 @@
 //! - [`engine`]: one Engine.IO session (bounded outbound queue, heartbeats,
 //!   transport state) and the session registry.
 //! - [`transport`]: long-polling and WebSocket adapters around a session.
+//! - [`limits`]: connection counters, the packet token bucket and the
+//!   namespace count behind `[server.limits]`, and the refusal log.
 //! - [`server`]: accept loop, HTTP routing by path, the [`server::Backend`]
 //!   trait both modes implement.
 //! - [`proxy`]: proxy mode — the pure `normalize` state machine, the upstream
@@ -36,6 +38,7 @@ pub mod cluster;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod limits;
 pub mod metrics;
 pub mod protocol;
 pub mod proxy;

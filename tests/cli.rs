@@ -220,3 +220,79 @@ fn binary_reports_an_unreadable_config_file() {
         "{stderr}"
     );
 }
+
+#[test]
+fn limit_flags_override_the_file_limits() {
+    let (_f, path) = temp_toml(
+        "[server.limits]\nmax_sessions = 10\nmax_namespaces = 4\npacket_rate_per_sec = 5\n",
+    );
+    let (_, c) = load([
+        "siogate",
+        "standalone",
+        "--config",
+        &path,
+        "--max-sessions",
+        "20",
+        "--max-sessions-per-ip",
+        "3",
+        "--packet-rate",
+        "7",
+        "--packet-burst",
+        "14",
+        "--idle-timeout",
+        "60000",
+        "--header-read-timeout",
+        "5000",
+        "--max-connections",
+        "100",
+        "--max-connections-per-ip",
+        "10",
+    ])
+    .expect("valid limits");
+    let l = &c.server.limits;
+    assert_eq!(l.max_sessions, Some(20));
+    assert_eq!(l.max_sessions_per_ip, Some(3));
+    assert_eq!(l.max_namespaces, 4, "kept from the file");
+    assert_eq!((l.packet_rate_per_sec, l.packet_burst), (Some(7), Some(14)));
+    assert_eq!(l.idle_timeout_ms, Some(60_000));
+    assert_eq!(l.header_read_timeout_ms, 5_000);
+    assert_eq!(
+        (l.max_connections, l.max_connections_per_ip),
+        (Some(100), Some(10))
+    );
+}
+
+#[test]
+fn a_bad_limit_flag_is_blamed_on_the_flag() {
+    let err = load([
+        "siogate",
+        "proxy",
+        "--upstream",
+        "ws://127.0.0.1:1",
+        "--flavor",
+        "v4",
+        "--packet-rate",
+        "0",
+    ])
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "command line --packet-rate: `server.limits.packet_rate_per_sec`: \
+         must be greater than 0 (leave the key out for no limit)"
+    );
+}
+
+#[test]
+fn binary_check_config_reports_a_bad_limit_with_file_and_line() {
+    let file: PathBuf = root().join("tests/fixtures/config/invalid/limits_zero_burst.toml");
+    let path = file.to_str().expect("utf-8 path");
+    let out = siogate(&["check-config", path]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{path}:5: `server.limits.packet_burst`: must be greater than 0"
+        )),
+        "{stderr}"
+    );
+}

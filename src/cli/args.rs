@@ -22,6 +22,9 @@ macro_rules! over {
     };
 }
 
+mod limits;
+pub use limits::LimitArgs;
+
 /// Flags of both modes (the client-facing server core and logging).
 #[derive(Debug, Args)]
 pub struct CommonArgs {
@@ -68,6 +71,8 @@ pub struct CommonArgs {
     /// Serve HTTPS on this address (IP:PORT) beside plain HTTP on --listen.
     #[arg(long, value_name = "ADDR")]
     pub tls_listen: Option<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// `siogate standalone` flags.
@@ -192,6 +197,7 @@ impl CommonArgs {
         );
         let listen = self.tls_listen.clone().map(Some);
         over!(o, config.tls.listen = listen, "--tls-listen");
+        self.limits.apply(config, &mut o);
         o
     }
 }

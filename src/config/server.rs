@@ -2,6 +2,8 @@
 //! are socket.io 4's.
 use serde::Deserialize;
 
+use super::LimitsConfig;
+
 /// `[server]` in the TOML file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -37,6 +39,8 @@ pub struct ServerConfig {
     /// after every client was told to reconnect. SIGINT caps it at 1000 ms.
     /// Default 10000 ms.
     pub shutdown_grace_ms: u64,
+    /// `[server.limits]`: connection, rate, size and time limits.
+    pub limits: LimitsConfig,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +58,7 @@ impl Default for ServerConfig {
             strict_heartbeat: true,
             backlog: 1024,
             shutdown_grace_ms: 10_000,
+            limits: LimitsConfig::default(),
         }
     }
 }

@@ -82,6 +82,7 @@ pub(crate) fn server(s: &ServerConfig) -> Result<(), Invalid> {
     check_positive("server.upgrade_timeout_ms", s.upgrade_timeout_ms)?;
     check_positive("server.max_queue_packets", s.max_queue_packets as u64)?;
     check_positive("server.backlog", u64::from(s.backlog))?;
+    s.limits.validate()?;
     for (i, origin) in s.cors_origins.iter().enumerate() {
         if origin != "*" {
             check_http_url(&format!("server.cors_origins[{i}]"), origin)?;

@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::heartbeat::{Heartbeat, Tick};
+use crate::limits::Refusal;
 use crate::metrics;
 use crate::protocol::engineio::{Packet, Revision};
 use crate::server::backend::{ClientSink, CloseReason, SessionClosed};
@@ -41,6 +42,9 @@ pub struct Limits {
     pub ping_timeout: Duration,
     /// Outbound queue capacity in packets.
     pub max_queue: usize,
+    /// Close the session after this long without a message in either
+    /// direction (heartbeats do not count); None: never.
+    pub idle_timeout: Option<Duration>,
 }
 
 /// What a polling GET takes out of the session.
@@ -86,6 +90,8 @@ struct Inner {
     /// Counted in `siogate_sessions` (set by [`Session::mark_open`] once the
     /// backend accepted the handshake; a refused one is never counted).
     counted: bool,
+    /// The last message to or from the client (kept only with an idle timeout).
+    last_message: Instant,
 }
 
 /// One Engine.IO session. Shared as `Arc<Session>`; also the backend's
@@ -94,6 +100,7 @@ pub struct Session {
     sid: String,
     rev: Revision,
     max_queue: usize,
+    idle_timeout: Option<Duration>,
     inner: Mutex<Inner>,
     /// Woken on every push, close and transport change.
     wake: Notify,
@@ -102,16 +109,13 @@ pub struct Session {
 
 impl Session {
     pub fn new(sid: String, rev: Revision, transport: TransportState, limits: Limits) -> Session {
-        let heartbeat = Heartbeat::new(
-            rev,
-            limits.ping_interval,
-            limits.ping_timeout,
-            Instant::now(),
-        );
+        let now = Instant::now();
+        let heartbeat = Heartbeat::new(rev, limits.ping_interval, limits.ping_timeout, now);
         Session {
             sid,
             rev,
             max_queue: limits.max_queue.max(1),
+            idle_timeout: limits.idle_timeout,
             inner: Mutex::new(Inner {
                 queue: VecDeque::new(),
                 transport,
@@ -121,6 +125,7 @@ impl Session {
                 post_pending: false,
                 heartbeat,
                 counted: false,
+                last_message: now,
             }),
             wake: Notify::new(),
             cancel: CancellationToken::new(),
@@ -168,6 +173,9 @@ impl Session {
                 .inc(metrics::Queue::Client);
             self.close(CloseReason::QueueFull);
             return Err(SessionClosed);
+        }
+        if self.idle_timeout.is_some() && is_message(&packet) {
+            inner.last_message = Instant::now();
         }
         inner.queue.push_back(packet);
         drop(inner);
@@ -347,17 +355,38 @@ impl Session {
         if matches!(packet, Packet::Pong(_)) {
             inner.heartbeat.on_pong(now);
         }
+        if is_message(packet) {
+            inner.last_message = now;
+        }
     }
 
-    /// When the heartbeat next needs attention.
+    /// When the heartbeat (or the idle timeout) next needs attention.
     pub fn heartbeat_deadline(&self) -> Instant {
-        self.lock().heartbeat.next_deadline()
+        let inner = self.lock();
+        let heartbeat = inner.heartbeat.next_deadline();
+        match self.idle_timeout {
+            Some(idle) => heartbeat.min(inner.last_message + idle),
+            None => heartbeat,
+        }
     }
 
     /// Runs the heartbeat: queues a ping (EIO4) or closes the session with
-    /// `PingTimeout`. Returns false once the session is closed.
+    /// `PingTimeout`; closes an idle session with `Limit(IdleTimeout)`.
+    /// Returns false once the session is closed.
     pub fn heartbeat_tick(&self) -> bool {
-        let tick = self.lock().heartbeat.tick(Instant::now());
+        let now = Instant::now();
+        let (tick, idle) = {
+            let mut inner = self.lock();
+            let idle = self
+                .idle_timeout
+                .is_some_and(|t| now >= inner.last_message + t);
+            (inner.heartbeat.tick(now), idle)
+        };
+        if idle {
+            crate::limits::refused(Refusal::IdleTimeout, None);
+            self.close(CloseReason::Limit(Refusal::IdleTimeout));
+            return false;
+        }
         match tick {
             Tick::Idle => {}
             Tick::SendPing => {
@@ -376,6 +405,11 @@ impl Session {
         // cannot leave the state half-written in a way later code depends on.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// A Socket.IO-carrying packet (what the idle timeout looks at).
+fn is_message(packet: &Packet) -> bool {
+    matches!(packet, Packet::Message(_) | Packet::Binary(_))
 }
 
 /// Gives back a queue's memory after a burst (keeps idle sessions small).

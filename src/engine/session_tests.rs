@@ -8,6 +8,7 @@ fn session(max_queue: usize) -> Session {
         ping_interval: Duration::from_secs(25),
         ping_timeout: Duration::from_secs(20),
         max_queue,
+        idle_timeout: None,
     };
     Session::new("sid".into(), Revision::V4, TransportState::Polling, limits)
 }

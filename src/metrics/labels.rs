@@ -3,6 +3,7 @@
 //! has in hand (an Engine.IO [`Packet`], a [`CloseReason`], an HTTP status).
 //! A mapping is a `match`: no allocation, no string comparison.
 use super::family::label;
+use crate::limits::Refusal;
 use crate::protocol::engineio::{self, Packet};
 use crate::protocol::socketio::PacketKind;
 use crate::server::backend::{CloseReason, TransportKind};
@@ -53,6 +54,7 @@ label!(
         ClientClose => "client_close", TransportError => "transport_error",
         PingTimeout => "ping_timeout", ProtocolError => "protocol_error",
         QueueFull => "queue_full", Backend => "backend", Shutdown => "shutdown",
+        RateLimit => "rate_limit", IdleTimeout => "idle_timeout",
     }
 );
 
@@ -125,6 +127,10 @@ label!(
         Connections => "connections",
         /// The per-client-IP connection limit.
         ConnectionsPerIp => "connections_per_ip",
+        /// The global Engine.IO session limit.
+        Sessions => "sessions",
+        /// The per-client-IP Engine.IO session limit.
+        SessionsPerIp => "sessions_per_ip",
         /// The per-session packet rate (token bucket).
         Rate => "rate",
         /// The HTTP/Engine.IO handshake took too long.
@@ -158,6 +164,23 @@ impl From<engineio::Revision> for Eio {
     }
 }
 
+impl From<Refusal> for LimitKind {
+    fn from(r: Refusal) -> LimitKind {
+        match r {
+            Refusal::Connections => LimitKind::Connections,
+            Refusal::ConnectionsPerIp => LimitKind::ConnectionsPerIp,
+            Refusal::Sessions => LimitKind::Sessions,
+            Refusal::SessionsPerIp => LimitKind::SessionsPerIp,
+            Refusal::RateLimit => LimitKind::Rate,
+            Refusal::HandshakeTimeout => LimitKind::HandshakeTimeout,
+            Refusal::IdleTimeout => LimitKind::IdleTimeout,
+            Refusal::Namespaces => LimitKind::Namespaces,
+            Refusal::UrlLength => LimitKind::UrlLength,
+            Refusal::Origin => LimitKind::Origin,
+        }
+    }
+}
+
 impl From<&CloseReason> for DisconnectReason {
     fn from(r: &CloseReason) -> DisconnectReason {
         match r {
@@ -168,6 +191,9 @@ impl From<&CloseReason> for DisconnectReason {
             CloseReason::QueueFull => DisconnectReason::QueueFull,
             CloseReason::Backend(_) => DisconnectReason::Backend,
             CloseReason::Shutdown => DisconnectReason::Shutdown,
+            CloseReason::Limit(Refusal::IdleTimeout) => DisconnectReason::IdleTimeout,
+            // Only the packet rate and the idle timeout close sessions.
+            CloseReason::Limit(_) => DisconnectReason::RateLimit,
         }
     }
 }

@@ -50,6 +50,8 @@ pub enum CloseReason {
     Backend(String),
     /// The server is shutting down.
     Shutdown,
+    /// A limit of `[server.limits]` closed it (packet rate, idle timeout).
+    Limit(crate::limits::Refusal),
 }
 
 /// A handshake refused by the backend: answered as an Engine.IO HTTP error

@@ -20,6 +20,21 @@ pub fn error_response(err: &Error) -> Response {
         // engine.io 6 answers an oversize POST with a bare 413.
         Error::PayloadTooLarge => return bare(StatusCode::PAYLOAD_TOO_LARGE),
         Error::ShuttingDown => return bare(StatusCode::SERVICE_UNAVAILABLE),
+        Error::TooManySessions => {
+            return retry_later(json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                3,
+                "Too many sessions",
+            ));
+        }
+        Error::TooManySessionsFromIp => {
+            return retry_later(json(
+                StatusCode::TOO_MANY_REQUESTS,
+                3,
+                "Too many sessions from this address",
+            ));
+        }
+        Error::UrlTooLong => (StatusCode::URI_TOO_LONG, 3, "URL too long"),
         Error::Rejected(r) => {
             let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
             return json(status, r.code, &r.message);
@@ -35,6 +50,16 @@ fn json(status: StatusCode, code: u8, message: &str) -> Response {
     resp.headers_mut().insert(
         CONTENT_TYPE,
         http::HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// Limit refusals say when to try again (socket.io-client ignores it and
+/// retries with its own reconnection backoff; other clients may use it).
+fn retry_later(mut resp: Response) -> Response {
+    resp.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("1"),
     );
     resp
 }
@@ -71,6 +96,15 @@ mod tests {
         assert_eq!(r.status(), 403);
         assert_eq!(body(r).await, r#"{"code":4,"message":"Forbidden"}"#);
         assert_eq!(error_response(&Error::PayloadTooLarge).status(), 413);
+        let r = error_response(&Error::TooManySessionsFromIp);
+        assert_eq!(r.status(), 429);
+        assert_eq!(r.headers()["retry-after"], "1");
+        assert_eq!(
+            body(r).await,
+            r#"{"code":3,"message":"Too many sessions from this address"}"#
+        );
+        assert_eq!(error_response(&Error::TooManySessions).status(), 503);
+        assert_eq!(error_response(&Error::UrlTooLong).status(), 414);
     }
 
     #[tokio::test]

@@ -7,6 +7,7 @@
 //! - `request`: the URL parsed once into [`RequestInfo`].
 //! - `errors`: Engine.IO HTTP error bodies.
 //! - `cors`: the `Origin` allow-list.
+//! - `limits`: the TCP connection limits and the header read timeout.
 //! - `listener`: binding with a backlog.
 //! - `listeners`: what `serve` accepts on: plain HTTP, HTTPS, or both.
 //! - `router`: what each request is for.
@@ -16,6 +17,7 @@ pub mod cors;
 pub mod drain;
 pub mod errors;
 pub mod extra_listener;
+pub mod limits;
 pub mod listener;
 pub mod listeners;
 pub mod ops;
@@ -54,9 +56,6 @@ pub type RouteFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
 /// whose path is not the Socket.IO path; it answers 404 itself for paths it
 /// does not know.
 pub type Routes = Arc<dyn Fn(http::Request<Incoming>) -> RouteFuture + Send + Sync>;
-
-/// How long a client may take to send the request headers.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn engine_sid() -> String {
     crate::engine::sid::generate()
@@ -117,12 +116,16 @@ pub async fn serve<B: Backend>(
             () = &mut stop_accepting => break,
             accepted = listeners.accept() => accepted,
         };
+        let Some(permit) = limits::admit_connection(&ctx.connections, peer.ip()) else {
+            continue; // dropping the stream closes it
+        };
         let tls = matches!(stream, listeners::Accepted::Tls(..));
         let span = crate::telemetry::conn_span(peer, tls);
         let conn = serve_conn(
             ctx.clone(),
             routes.clone(),
             stream,
+            permit,
             peer,
             stop_conns.clone(),
         );
@@ -168,12 +171,16 @@ async fn serve_conn<B: Backend>(
     ctx: Arc<Context<B>>,
     routes: Option<Routes>,
     stream: listeners::Accepted,
+    permit: crate::limits::Permit,
     peer: SocketAddr,
     stop: CancellationToken,
 ) {
+    // The connection's slot lives in the socket (`Counted`), so a
+    // connection upgraded to WebSocket keeps counting until it closes.
     match stream {
         listeners::Accepted::Plain(tcp) => {
             let _ = tcp.set_nodelay(true);
+            let tcp = limits::Counted::new(tcp, permit);
             serve_http(ctx, routes, tcp, peer, stop, false).await;
         }
         listeners::Accepted::Tls(tcp, acceptor, limit) => {
@@ -183,7 +190,10 @@ async fn serve_conn<B: Backend>(
                 _ = stop.cancelled() => return,
             };
             match tls {
-                Ok(tls) => serve_http(ctx, routes, tls, peer, stop, true).await,
+                Ok(tls) => {
+                    let tls = limits::Counted::new(tls, permit);
+                    serve_http(ctx, routes, tls, peer, stop, true).await;
+                }
                 Err(e) => tracing::debug!(error = %e, "tls handshake failed"),
             }
         }
@@ -201,6 +211,7 @@ async fn serve_http<B: Backend, S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let header_read_timeout = Duration::from_millis(ctx.cfg.limits.header_read_timeout_ms);
     let svc = service_fn(move |mut req: http::Request<Incoming>| {
         let ctx = ctx.clone();
         let routes = routes.clone();
@@ -212,7 +223,7 @@ async fn serve_http<B: Backend, S>(
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(header_read_timeout);
     let conn = builder
         .serve_connection(TokioIo::new(stream), svc)
         .with_upgrades();
@@ -225,6 +236,6 @@ async fn serve_http<B: Backend, S>(
         }
     };
     if let Err(e) = result {
-        tracing::debug!(error = %e, "connection ended with an error");
+        limits::connection_error(&e, peer.ip());
     }
 }

@@ -11,6 +11,7 @@ use super::cors::{self, Cors};
 use super::errors::error_response;
 use super::request::RequestInfo;
 use super::{Routes, engine_sid};
+use crate::limits::{Refusal, refused};
 use crate::server::backend::{Backend, Handshake, TransportKind};
 use crate::transport::polling::{self, PollFormat};
 use crate::transport::{Body, Context, Error, Response, websocket};
@@ -37,8 +38,11 @@ pub async fn route<B: Backend>(
     }
     let cors = cors::check(&ctx.cfg.cors_origins, req.headers());
     let mut resp = if cors == Cors::Denied {
-        tracing::debug!(origin = ?req.headers().get(http::header::ORIGIN), "origin refused");
+        refused(Refusal::Origin, Some(remote.ip()));
         error_response(&Error::Forbidden)
+    } else if url_len(&req) > ctx.cfg.limits.max_url_bytes {
+        refused(Refusal::UrlLength, Some(remote.ip()));
+        error_response(&Error::UrlTooLong)
     } else if req.method() == Method::OPTIONS {
         cors::preflight(req.headers(), &cors)
     } else {
@@ -56,6 +60,11 @@ pub async fn route<B: Backend>(
 /// mode that serves another Engine.IO path needs it for the handshake).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeerAddr(pub SocketAddr);
+
+/// Length of the request target (path and query), as sent.
+fn url_len<T>(req: &http::Request<T>) -> usize {
+    req.uri().path_and_query().map_or(0, |pq| pq.as_str().len())
+}
 
 /// `/socket.io/` also matches `/socket.io` (clients differ on the slash).
 fn is_engine_path(configured: &str, path: &str) -> bool {

@@ -5,6 +5,7 @@
 //!
 //! Layering: `transport` uses `engine` (sessions) and the seam types of
 //! [`crate::server::backend`]; `server` routes requests here.
+pub mod guard;
 pub mod polling;
 pub mod upgrade;
 pub mod websocket;
@@ -18,6 +19,7 @@ use tracing::Instrument;
 
 use crate::config::ServerConfig;
 use crate::engine::{Limits, Registry, Session, TransportState};
+use crate::limits::Counter;
 use crate::protocol::engineio::{OpenPacket, Packet, Revision};
 use crate::server::backend::{Backend, ClientSink, CloseReason, Handshake, Reject, TransportKind};
 
@@ -48,6 +50,12 @@ pub enum Error {
     Rejected(Reject),
     #[error("server shutting down")]
     ShuttingDown,
+    #[error("too many sessions")]
+    TooManySessions,
+    #[error("too many sessions from this address")]
+    TooManySessionsFromIp,
+    #[error("request URL too long")]
+    UrlTooLong,
 }
 
 /// What every transport handler needs: settings, the backend, the live
@@ -58,12 +66,19 @@ pub struct Context<B: Backend> {
     pub backend: Arc<B>,
     pub registry: Registry<Conn<B>>,
     pub tracker: TaskTracker,
+    /// Live Engine.IO sessions (`max_sessions`, `max_sessions_per_ip`).
+    pub sessions: Counter,
+    /// Open TCP connections (`max_connections`, `max_connections_per_ip`).
+    pub connections: Counter,
     shutting_down: std::sync::atomic::AtomicBool,
 }
 
 impl<B: Backend> Context<B> {
     pub fn new(cfg: Arc<ServerConfig>, backend: Arc<B>) -> Context<B> {
+        let l = &cfg.limits;
         Context {
+            sessions: Counter::new(l.max_sessions, l.max_sessions_per_ip),
+            connections: Counter::new(l.max_connections, l.max_connections_per_ip),
             cfg,
             backend,
             registry: Registry::default(),
@@ -101,6 +116,11 @@ impl<B: Backend> Context<B> {
             ping_interval: std::time::Duration::from_millis(self.cfg.ping_interval_ms),
             ping_timeout: std::time::Duration::from_millis(self.cfg.ping_timeout_ms),
             max_queue: self.cfg.max_queue_packets,
+            idle_timeout: self
+                .cfg
+                .limits
+                .idle_timeout_ms
+                .map(std::time::Duration::from_millis),
         }
     }
 
@@ -130,6 +150,8 @@ pub struct Conn<B: Backend> {
     /// and every backend call run in it.
     pub span: tracing::Span,
     state: tokio::sync::Mutex<Option<B::Session>>,
+    /// Packet rate and namespace limits; holds the session's slot.
+    guard: guard::Guard,
 }
 
 impl<B: Backend> Conn<B> {
@@ -151,7 +173,14 @@ impl<B: Backend> Conn<B> {
             }
             self.session.on_client_packet(&packet);
             crate::metrics::global().packet(crate::metrics::Direction::In, &packet);
-            if let Err(reason) = self.handle(ctx, st, packet).await {
+            let handled = match self.guard.check(&packet) {
+                guard::Check::Pass => self.handle(ctx, st, packet).await,
+                guard::Check::Reply(reply) => {
+                    self.session.push(reply).map_err(|_| CloseReason::QueueFull)
+                }
+                guard::Check::Close(reason) => Err(reason),
+            };
+            if let Err(reason) = handled {
                 self.session.close(reason);
                 return;
             }
@@ -213,6 +242,9 @@ pub async fn open_session<B: Backend>(
     if ctx.is_shutting_down() {
         return Err(Error::ShuttingDown);
     }
+    let peer = handshake.remote.ip();
+    let permit = guard::admit_session(&ctx.sessions, peer)?;
+    let guard = guard::Guard::new(&ctx.cfg.limits, handshake.eio, peer, permit);
     let initial = match handshake.transport {
         TransportKind::Polling => TransportState::Polling,
         TransportKind::WebSocket => TransportState::WebSocket,
@@ -240,6 +272,7 @@ pub async fn open_session<B: Backend>(
         session,
         span,
         state: tokio::sync::Mutex::new(Some(state)),
+        guard,
     });
     if !ctx.registry.insert(sid.into(), conn.clone()) {
         // Two equal random 120-bit sids: practically impossible, but never

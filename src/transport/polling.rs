@@ -17,11 +17,6 @@ use crate::metrics::{self, Direction};
 use crate::protocol::engineio::{LengthRule, Packet, PayloadEncoding, Revision, payload};
 use crate::server::backend::{Backend, CloseReason, Handshake};
 
-/// Most packets accepted in one POST body. Bodies are size-limited anyway;
-/// this caps the work one request can cause (engine.io-client batches every
-/// buffered packet, so this is far above what a real client sends).
-pub const MAX_PACKETS_PER_POST: usize = 4096;
-
 /// How long a closed polling session waits for the client's next GET to
 /// tell it goodbye (`1`) before it is forgotten (then `Session ID unknown`).
 /// During shutdown, [`crate::server::drain::GOODBYE_WINDOW`] instead.
@@ -138,7 +133,8 @@ where
         LengthRule::Utf16,
         binary_body,
         &body,
-        MAX_PACKETS_PER_POST,
+        // Caps the work one request can cause (`server.limits`).
+        ctx.cfg.limits.max_packets_per_post,
     ) {
         Ok(p) => p,
         Err(e) => {

@@ -322,11 +322,13 @@ async fn goodbye(ws: &mut WsStream, session: &Session, close_code: Option<CloseC
                     | CloseReason::Backend(_)
                     | CloseReason::PingTimeout
                     | CloseReason::ProtocolError(_)
+                    | CloseReason::Limit(_)
             )
         );
     let code = match (close_code, &reason) {
         (Some(code), _) => code,
         (None, Some(CloseReason::Shutdown)) => CloseCode::Away,
+        (None, Some(CloseReason::Limit(_))) => CloseCode::Policy,
         _ => CloseCode::Normal,
     };
     let _ = tokio::time::timeout(GOODBYE_TIMEOUT, async {

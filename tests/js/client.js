@@ -16,6 +16,8 @@
 //   {"cmd":"emit_binary",...}   same as emit; args may hold {"$bin":"<base64>"}
 //                               (emit decodes those too)
 //   {"cmd":"disconnect"} / {"cmd":"connect"}   socket.disconnect() / connect()
+//   {"cmd":"open","nsp":"/b"}   one more namespace on the same connection;
+//                               reported as connect / connect_error with "nsp"
 // Stdout lines:
 //   {"ev":"connect","id","transport"}   {"ev":"connect_error","message","data"}
 //   {"ev":"event","name","args","ack"}  {"ev":"ack","id","args"}
@@ -114,8 +116,22 @@ onStdin((cmd) => {
       }
       break;
     }
+    case 'open': openNamespace(cmd.nsp); break;
     case 'disconnect': socket.disconnect(); break;
     case 'connect': socket.connect(); break;
     default: out({ ev: 'cmd_error', cmd, error: 'unknown cmd' });
   }
 });
+
+// A second socket on the same Manager shares the Engine.IO connection (both
+// majors open it at once, as autoConnect is on).
+function openNamespace(nsp) {
+  const extra = manager.socket(nsp, opts.auth ? { auth: JSON.parse(opts.auth) } : {});
+  extra.on('connect', () => out({ ev: 'connect', nsp, id: extra.id }));
+  const refused = (err) => out({
+    ev: 'connect_error',
+    nsp,
+    message: typeof err === 'string' ? err : err && err.message !== undefined ? err.message : null,
+  });
+  if (version === '2') extra.on('error', refused); else extra.on('connect_error', refused);
+}
