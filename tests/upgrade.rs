@@ -95,3 +95,23 @@ async fn upgrade_of_unknown_sid_is_refused_before_101() {
         other => panic!("expected an HTTP 400, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_poll_sent_after_the_noop_is_released_too() {
+    // The client got the noop before it read `3probe` (two sockets, either
+    // order) and polled again; it sends `5` only once that poll returns.
+    let srv = spawn(test_config()).await;
+    let (p, _) = Poller::open(srv.addr, 3, "").await;
+    let first = p.spawn_get();
+    let mut ws = ws_for(&p).await;
+    send_text(&mut ws, "2probe").await;
+    assert_eq!(next_text(&mut ws).await, "3probe");
+    assert_eq!(within(first).await.unwrap().text(), "1:6");
+    let started = std::time::Instant::now();
+    assert_eq!(p.get().await.text(), "1:6", "the second poll is released");
+    let waited = started.elapsed();
+    assert!(waited < std::time::Duration::from_secs(1), "{waited:?}");
+    send_text(&mut ws, "5").await;
+    send_text(&mut ws, "4after").await;
+    assert_eq!(next_text(&mut ws).await, "4after");
+}
