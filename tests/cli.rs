@@ -135,6 +135,42 @@ fn a_bad_flag_value_is_blamed_on_the_flag() {
 }
 
 #[test]
+fn operations_flags_override_the_file_and_are_validated() {
+    let (_f, path) =
+        temp_toml("[server]\nshutdown_grace_ms = 3000\n[metrics]\nlisten = \"127.0.0.1:9100\"\n");
+    let (_, c) = load(["siogate", "standalone", "--config", &path]).expect("valid");
+    assert_eq!(c.server.shutdown_grace_ms, 3000);
+    assert_eq!(c.metrics.listen.as_deref(), Some("127.0.0.1:9100"));
+    let (_, c) = load([
+        "siogate",
+        "proxy",
+        "--config",
+        &path,
+        "--upstream",
+        "ws://127.0.0.1:1",
+        "--flavor",
+        "v4",
+        "--metrics-listen",
+        "127.0.0.1:9200",
+        "--shutdown-grace",
+        "250",
+    ])
+    .expect("valid");
+    assert_eq!(c.server.shutdown_grace_ms, 250);
+    assert_eq!(c.metrics.listen.as_deref(), Some("127.0.0.1:9200"));
+    let (_, c) = load(["siogate", "standalone"]).expect("defaults");
+    assert_eq!(c.server.shutdown_grace_ms, 10_000);
+    assert_eq!(c.metrics.listen, None);
+    let err = load(["siogate", "standalone", "--metrics-listen", "nope"]).unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "command line --metrics-listen: `metrics.listen`: \"nope\" is not an address"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_bad_file_value_is_blamed_on_its_line() {
     let (_f, path) = temp_toml("[server]\n\nlisten = \"nowhere\"\n");
     let err = load(["siogate", "standalone", "--config", &path]).unwrap_err();

@@ -208,11 +208,15 @@ async fn proxied_session_is_counted_and_readyz_follows_the_only_upstream() {
     ])
     .await;
     let up_label = format!(r#"upstream="ws://127.0.0.1:{port}/socket.io/""#);
-    let before = s.scrape().await;
-    assert_eq!(
-        before.get(&series("siogate_upstream_healthy", &up_label)),
-        1.0
-    );
+    // The upstreams are exported once proxy mode runs (the metrics listener
+    // may answer a moment earlier).
+    let before = s
+        .wait_metrics(
+            "the upstream, healthy",
+            |m| m.get(&series("siogate_upstream_healthy", &up_label)) == 1.0,
+            WAIT,
+        )
+        .await;
     assert_eq!(s.wait_status("/readyz", 200, WAIT).await, "ready\n");
 
     let url = format!("http://{}", s.addr);

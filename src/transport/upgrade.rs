@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use super::websocket::{WsStream, to_message};
 use super::{Body, Error, Response};
 use crate::engine::Session;
+use crate::metrics::{self, Direction};
 use crate::protocol::engineio::Packet;
 
 /// True when the request asks for a WebSocket (`Upgrade: websocket` and a
@@ -112,9 +113,12 @@ pub async fn probe(
             Some(Ok(_)) => return Err(ProbeError::Unexpected),
             Some(Err(_)) | None => return Err(ProbeError::Transport),
         };
+        metrics::global().packet(Direction::In, &packet);
         match packet {
             Packet::Ping(data) if !probed && &data[..] == b"probe" => {
-                let Some(reply) = to_message(Packet::Pong(data).to_ws(rev)) else {
+                let pong = Packet::Pong(data);
+                metrics::global().packet(Direction::Out, &pong);
+                let Some(reply) = to_message(pong.to_ws(rev)) else {
                     return Err(ProbeError::Transport);
                 };
                 ws.send(reply).await.map_err(|_| ProbeError::Transport)?;
