@@ -1,7 +1,9 @@
 //! A Redis outage under three siogate cluster nodes: redis-server is killed
 //! mid-test; pushes and listings answer 503 naming Redis, `/readyz` and the
-//! `cluster_redis_up` gauge report it; after a restart on the same port every
-//! node re-subscribes by itself and delivery resumes; no node crashes (each
+//! `cluster_redis_up` gauge report it, a client may still connect; after a
+//! restart on the same port every node re-subscribes by itself (including
+//! the namespace first served during the outage) and delivery resumes; no
+//! node crashes (each
 //! stops cleanly at the end). Its own test binary, because readiness and
 //! metrics are process-wide.
 
@@ -10,7 +12,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::cluster::{Cluster, is_event};
+use common::cluster::{Cluster, RESUBSCRIBE, is_event};
 use serde_json::json;
 
 /// `GET /readyz` on a node's client port: (status, body).
@@ -51,9 +53,21 @@ async fn redis_outage_fails_pushes_with_503_and_delivery_resumes_after() {
     assert!(why.contains("redis"), "{why}");
     assert_eq!(siogate::metrics::global().cluster_redis_up.get(), 0);
 
+    // A client connecting during the outage (to a namespace no node served
+    // yet) is accepted; its node subscribes the namespace once Redis is back.
+    let (mut late, id_late) = c.client(1, "/late").await;
+
     // Clients stay connected to their nodes through the outage.
     c.redis.restart().await;
     c.wait_all_see("/chat", &ids).await;
+    c.nodes[0]
+        .wait_sockets("/late", &[id_late], RESUBSCRIBE)
+        .await;
+    let (status, _) = c.nodes[2]
+        .emit(json!({"namespace": "/late", "event": "hello"}))
+        .await;
+    assert_eq!(status, 200);
+    late.wait_event("hello").await;
     assert_eq!(readyz(&c, 2).await, (200, "ready\n".to_string()));
     assert_eq!(siogate::metrics::global().cluster_redis_up.get(), 1);
     for (i, node) in c.nodes.iter().enumerate() {

@@ -157,8 +157,8 @@ impl RedisLink {
     }
 
     /// Makes sure `channels` and `patterns` are subscribed. Registered ones
-    /// return at once; new ones are kept for every reconnect and, while the
-    /// link is up, awaited until Redis confirmed them.
+    /// return at once; new ones are kept for every reconnect, handed to the
+    /// reader and, while the link is up, awaited until Redis confirmed them.
     pub async fn ensure(
         &self,
         channels: &[String],
@@ -178,9 +178,13 @@ impl RedisLink {
                 .collect();
             (c, p)
         };
-        if new_channels.is_empty() && new_patterns.is_empty() || !self.is_up() {
+        if new_channels.is_empty() && new_patterns.is_empty() {
             return Ok(());
         }
+        // Sent even while down: the reader may be connecting with a snapshot
+        // of the registry taken before this insert, and applies queued
+        // commands once connected (a duplicate subscribe is harmless).
+        let up = self.is_up();
         let (done, confirmed) = oneshot::channel();
         let cmd = Subscribe {
             channels: new_channels,
@@ -188,11 +192,14 @@ impl RedisLink {
             done,
         };
         let unavailable = |why: &str| ClusterError::Unavailable(why.to_string());
-        self.inner
-            .commands
-            .send(cmd)
-            .await
-            .map_err(|_| unavailable("the link is stopped"))?;
+        match tokio::time::timeout(self.inner.timeout, self.inner.commands.send(cmd)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(unavailable("the link is stopped")),
+            Err(_) => return Err(unavailable("subscribe queue full")),
+        }
+        if !up {
+            return Ok(());
+        }
         match tokio::time::timeout(self.inner.timeout, confirmed).await {
             Ok(Ok(Ok(()))) => Ok(()),
             Ok(Ok(Err(why))) => Err(ClusterError::Unavailable(why)),

@@ -79,8 +79,11 @@ async fn once(common: &Common, opts: &Opts, side: Side, n: u64, nodes: usize) ->
     let server_cpu = || servers.iter().map(Server::cpu_secs).sum::<f64>();
     let result = measure(&fleet, &ports, &common.sources, opts, n, &server_cpu).await;
     let alive: Result<()> = servers.iter_mut().try_for_each(Server::check_alive);
-    // Servers first, so their side of each connection holds TIME_WAIT.
-    drop(servers);
+    // Servers first, so their side of each connection holds TIME_WAIT;
+    // nodes before Redis, so they do not log its loss.
+    while let Some(server) = servers.pop() {
+        drop(server);
+    }
     fleet.shutdown().await;
     alive?;
     result

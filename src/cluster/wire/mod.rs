@@ -116,6 +116,12 @@ impl Channels {
         &self.response
     }
 
+    /// `<prefix>-response#<nsp>#<uid>#`: where Node adapters configured
+    /// with `publishOnSpecificResponseChannel` answer node `uid`.
+    pub fn response_for(&self, uid: &str) -> String {
+        format!("{}{uid}#", self.response)
+    }
+
     /// For a channel matched by [`Channels::pattern`]: `Some(None)` for the
     /// namespace channel, `Some(Some(room))` for a room channel, `None` for
     /// anything else.

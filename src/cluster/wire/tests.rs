@@ -40,6 +40,7 @@ fn channels_follow_the_node_adapter_names() {
     assert_eq!(c.pattern(), "socket.io#/chat#*");
     assert_eq!(c.request(), "socket.io-request#/chat#");
     assert_eq!(c.response(), "socket.io-response#/chat#");
+    assert_eq!(c.response_for("n1"), "socket.io-response#/chat#n1#");
     assert_eq!(c.for_rooms(&["r1".into()]), "socket.io#/chat#r1#");
     assert_eq!(c.for_rooms(&["a".into(), "b".into()]), "socket.io#/chat#");
     assert_eq!(c.for_rooms(&[]), "socket.io#/chat#");

@@ -149,7 +149,11 @@ impl Shared {
             return Ok(());
         }
         let ch = self.channels(nsp);
-        let channels = [ch.request().to_string(), ch.response().to_string()];
+        let channels = [
+            ch.request().to_string(),
+            ch.response().to_string(),
+            ch.response_for(&self.uid),
+        ];
         self.link()?.ensure(&channels, &[ch.pattern()]).await?;
         Ok(())
     }
