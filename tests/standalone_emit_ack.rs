@@ -172,3 +172,27 @@ async fn ack_needs_a_socket_and_a_sane_timeout() {
     let (status, resp) = api(&gw, "POST", "/api/v1/emit", &body.to_string()).await;
     assert_eq!((status, resp), (200, json!({"delivered": 0})));
 }
+
+#[tokio::test]
+async fn configured_ack_timeouts_apply_default_and_maximum() {
+    let gw = gateway(|o| {
+        o.namespaces = NamespacePolicy::List(vec!["/chat".into()]);
+        o.push_ack_timeout = Duration::from_millis(40);
+        o.max_push_ack_timeout = Duration::from_millis(1_000);
+    });
+    let (_c, id) = chat_client(&gw).await;
+    let over =
+        json!({"namespace": "/chat", "event": "e", "socket": id, "ack": true, "timeout_ms": 1_001});
+    let (status, resp) = api(&gw, "POST", "/api/v1/emit", &over.to_string()).await;
+    assert_eq!(
+        (status, resp),
+        (400, json!({"error": "timeout_ms must be 1 to 1000"}))
+    );
+    // Without timeout_ms the configured default applies.
+    let body = json!({"namespace": "/chat", "event": "e", "socket": id, "ack": true});
+    let (status, resp) = spawn_emit(&gw, body).await.unwrap();
+    assert_eq!(
+        (status, resp),
+        (504, json!({"error": "no ack within 40 ms"}))
+    );
+}

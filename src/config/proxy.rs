@@ -40,6 +40,10 @@ pub struct ProxyConfig {
     /// Client packets held per namespace while its CONNECT is pending; one
     /// more closes the client session. Default 64.
     pub max_pending_packets: usize,
+    /// Largest message accepted from an upstream (go-engine.io has no
+    /// limit of its own); a bigger one fails that upstream session.
+    /// Default 16777216 bytes.
+    pub max_upstream_message_bytes: usize,
     /// `[proxy.tls]`: trust and client certificate for `wss://` upstreams.
     pub tls: UpstreamTlsConfig,
 }
@@ -56,6 +60,7 @@ impl Default for ProxyConfig {
             raw_engineio_path: None,
             drop_pre_connect_packets: true,
             max_pending_packets: 64,
+            max_upstream_message_bytes: 16 * 1024 * 1024,
             tls: UpstreamTlsConfig::default(),
         }
     }
@@ -89,6 +94,10 @@ impl ProxyConfig {
             }
         }
         check_positive("proxy.health_interval_ms", self.health_interval_ms)?;
+        check_positive(
+            "proxy.max_upstream_message_bytes",
+            self.max_upstream_message_bytes as u64,
+        )?;
         check_positive("proxy.connect_timeout_ms", self.connect_timeout_ms)?;
         check_positive("proxy.handshake_timeout_ms", self.handshake_timeout_ms)?;
         check_positive("proxy.max_pending_packets", self.max_pending_packets as u64)?;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::Secret;
 use super::error::Invalid;
-use super::validate::{check_http_url, check_path_prefix, check_socket_addr};
+use super::validate::{check_http_url, check_path_prefix, check_positive, check_socket_addr};
 
 /// `[standalone]` in the TOML file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -40,6 +40,15 @@ pub struct StandaloneConfig {
     /// `redis://` or `rediss://` URL switching to the Redis cluster adapter.
     /// Default none (single node, in memory).
     pub redis_url: Option<Secret>,
+    /// With `namespaces` empty (any namespace), the most namespaces created
+    /// on demand; a CONNECT to one more is refused. Default 10000.
+    pub max_dynamic_namespaces: usize,
+    /// Push API: how long an `"ack": true` emit waits for the client's ack
+    /// when the request gives no `timeout_ms`. Default 5000 ms.
+    pub push_ack_timeout_ms: u64,
+    /// Push API: the largest `timeout_ms` a request may ask for. Default
+    /// 120000 ms.
+    pub max_push_ack_timeout_ms: u64,
 }
 
 impl Default for StandaloneConfig {
@@ -55,6 +64,9 @@ impl Default for StandaloneConfig {
             webhook_url: None,
             webhook_timeout_ms: 5_000,
             redis_url: None,
+            max_dynamic_namespaces: 10_000,
+            push_ack_timeout_ms: 5_000,
+            max_push_ack_timeout_ms: 120_000,
         }
     }
 }
@@ -136,6 +148,20 @@ impl StandaloneConfig {
             check_socket_addr("standalone.api_listen", addr)?;
         }
         check_path_prefix("standalone.api_prefix", &self.api_prefix)?;
+        check_positive(
+            "standalone.max_dynamic_namespaces",
+            self.max_dynamic_namespaces as u64,
+        )?;
+        check_positive("standalone.push_ack_timeout_ms", self.push_ack_timeout_ms)?;
+        if self.push_ack_timeout_ms > self.max_push_ack_timeout_ms {
+            return Err(Invalid::new(
+                "standalone.push_ack_timeout_ms",
+                format!(
+                    "{} is above standalone.max_push_ack_timeout_ms ({})",
+                    self.push_ack_timeout_ms, self.max_push_ack_timeout_ms
+                ),
+            ));
+        }
         if let Some(url) = &self.webhook_url {
             check_http_url("standalone.webhook_url", url)?;
         }

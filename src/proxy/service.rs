@@ -23,10 +23,6 @@ use crate::server::router::{self, PeerAddr};
 use crate::server::{Listeners, Routes, serve};
 use crate::transport::Context;
 
-/// Largest message accepted from an upstream (upstreams are trusted more
-/// than clients, but not without bound).
-const MAX_UPSTREAM_MESSAGE: usize = 16 * 1024 * 1024;
-
 /// Why proxy mode cannot start.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProxyError {
@@ -78,7 +74,7 @@ impl Proxy {
             connect_timeout: Duration::from_millis(p.connect_timeout_ms),
             handshake_timeout: Duration::from_millis(p.handshake_timeout_ms),
             tls,
-            max_message_bytes: MAX_UPSTREAM_MESSAGE,
+            max_message_bytes: p.max_upstream_message_bytes,
         };
         let norm = Options {
             drop_pre_connect_packets: p.drop_pre_connect_packets,

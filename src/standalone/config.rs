@@ -52,6 +52,9 @@ impl Options {
                 .unwrap_or_default(),
             api_prefix: cfg.api_prefix.clone(),
             max_api_body_bytes: server.max_payload_bytes,
+            max_dynamic_namespaces: cfg.max_dynamic_namespaces,
+            push_ack_timeout: Duration::from_millis(cfg.push_ack_timeout_ms),
+            max_push_ack_timeout: Duration::from_millis(cfg.max_push_ack_timeout_ms),
             ..Options::default()
         })
     }
@@ -82,6 +85,9 @@ mod tests {
             api_token: Some(Secret::new("t0k")),
             webhook_url: Some("http://127.0.0.1:9/hook".into()),
             webhook_timeout_ms: 1500,
+            max_dynamic_namespaces: 7,
+            push_ack_timeout_ms: 900,
+            max_push_ack_timeout_ms: 9_000,
             ..StandaloneConfig::default()
         };
         cfg.jwt.secret = Some(Secret::new("k"));
@@ -95,6 +101,9 @@ mod tests {
         assert!(jwt.required);
         assert!(matches!(jwt.key, JwtKey::Hs256(ref k) if k == b"k"));
         assert_eq!(o.webhook.unwrap().timeout, Duration::from_millis(1500));
+        assert_eq!(o.max_dynamic_namespaces, 7);
+        assert_eq!(o.push_ack_timeout, Duration::from_millis(900));
+        assert_eq!(o.max_push_ack_timeout, Duration::from_secs(9));
     }
 
     #[test]

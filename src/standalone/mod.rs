@@ -72,6 +72,11 @@ pub struct Options {
     pub api_prefix: String,
     /// Largest push API request body. Default 1000000 bytes.
     pub max_api_body_bytes: usize,
+    /// Push API: the ack wait of an `"ack": true` emit without
+    /// `timeout_ms`. Default 5 s.
+    pub push_ack_timeout: Duration,
+    /// Push API: the largest `timeout_ms` accepted. Default 120 s.
+    pub max_push_ack_timeout: Duration,
 }
 
 impl Default for Options {
@@ -87,6 +92,8 @@ impl Default for Options {
             api_token: String::new(),
             api_prefix: "/api/v1/".into(),
             max_api_body_bytes: 1_000_000,
+            push_ack_timeout: Duration::from_secs(5),
+            max_push_ack_timeout: Duration::from_secs(120),
         }
     }
 }

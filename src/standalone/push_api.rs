@@ -73,10 +73,6 @@ enum ApiError {
     NoAck(String),
 }
 
-/// Default and largest wait for a client's ack (`timeout_ms`).
-const DEFAULT_ACK_TIMEOUT_MS: u64 = 5_000;
-const MAX_ACK_TIMEOUT_MS: u64 = 120_000;
-
 type ApiResult = Result<Value, ApiError>;
 
 impl PushApi {
@@ -191,13 +187,17 @@ impl PushApi {
         if opts.socket.is_none() {
             return Err(ApiError::BadRequest(r#""ack": true needs "socket""#.into()));
         }
-        let ms = timeout_ms.unwrap_or(DEFAULT_ACK_TIMEOUT_MS);
-        if ms == 0 || ms > MAX_ACK_TIMEOUT_MS {
+        // Default and largest wait: `[standalone] push_ack_timeout_ms`,
+        // `max_push_ack_timeout_ms`.
+        let o = &self.hub.opts;
+        let max = o.max_push_ack_timeout;
+        let timeout = timeout_ms.map_or(o.push_ack_timeout, Duration::from_millis);
+        if timeout.is_zero() || timeout > max {
             return Err(ApiError::BadRequest(format!(
-                "timeout_ms must be 1 to {MAX_ACK_TIMEOUT_MS}"
+                "timeout_ms must be 1 to {}",
+                max.as_millis()
             )));
         }
-        let timeout = Duration::from_millis(ms);
         match self
             .hub
             .adapter
@@ -206,7 +206,10 @@ impl PushApi {
         {
             AckOutcome::NoSocket => Ok(json!({ "delivered": 0 })),
             AckOutcome::Acked(args) => Ok(json!({ "delivered": 1, "ack": args })),
-            AckOutcome::TimedOut => Err(ApiError::NoAck(format!("no ack within {ms} ms"))),
+            AckOutcome::TimedOut => Err(ApiError::NoAck(format!(
+                "no ack within {} ms",
+                timeout.as_millis()
+            ))),
             AckOutcome::Disconnected => Err(ApiError::NoAck(
                 "the socket disconnected before acking".into(),
             )),
