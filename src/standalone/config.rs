@@ -55,7 +55,6 @@ impl Options {
             max_dynamic_namespaces: cfg.max_dynamic_namespaces,
             push_ack_timeout: Duration::from_millis(cfg.push_ack_timeout_ms),
             max_push_ack_timeout: Duration::from_millis(cfg.max_push_ack_timeout_ms),
-            ..Options::default()
         })
     }
 }
