@@ -156,6 +156,55 @@ async fn standalone_session_and_push_calls_move_the_counters() {
 }
 
 #[tokio::test]
+async fn an_upgrade_moves_the_session_from_the_polling_to_the_websocket_gauge() {
+    let s = Siogate::start(&[
+        "standalone",
+        "--api-token",
+        "t",
+        "--metrics-listen",
+        "127.0.0.1:0",
+    ])
+    .await;
+    let polling = series(
+        "siogate_sessions",
+        r#"mode="standalone",transport="polling",eio="3""#,
+    );
+    let websocket = series(
+        "siogate_sessions",
+        r#"mode="standalone",transport="websocket",eio="3""#,
+    );
+    let before = s.scrape().await;
+    let url = format!("http://{}", s.addr);
+    let (mut c, _) = Client::connect(&ClientOpts::new(2, &url).no_reconnect()).await;
+    c.proc.wait_ev("upgrade", WAIT).await;
+    let upgraded = s
+        .wait_metrics(
+            "the session on websocket",
+            |m| m.get(&websocket) == 1.0,
+            WAIT,
+        )
+        .await;
+    assert_eq!(upgraded.get(&polling), 0.0, "{}", upgraded.text);
+    let d = |name: &str, labels: &str| upgraded.delta(&before, &series(name, labels));
+    assert_eq!(
+        d("siogate_connects_total", r#"transport="polling",eio="3""#),
+        1.0
+    );
+    assert_eq!(
+        d("siogate_connects_total", r#"transport="websocket",eio="3""#),
+        0.0
+    );
+    let eio = "siogate_eio_packets_total";
+    assert_eq!(d(eio, r#"direction="in",type="upgrade""#), 1.0);
+    assert!(d(eio, r#"direction="out",type="pong""#) >= 1.0, "3probe");
+    c.disconnect().await;
+    let after = s
+        .wait_metrics("no session left", |m| m.get(&websocket) == 0.0, WAIT)
+        .await;
+    assert_eq!(after.get(&polling), 0.0);
+}
+
+#[tokio::test]
 async fn health_endpoints_answer_on_both_listeners_and_metrics_only_on_its_own() {
     let s = Siogate::start(&[
         "standalone",
