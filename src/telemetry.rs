@@ -30,7 +30,7 @@ pub fn init(log: &LogConfig, rust_log: Option<&str>) -> Result<(), TelemetryErro
         .filter(|s| !s.trim().is_empty())
         .unwrap_or(&log.level);
     let filter = EnvFilter::builder()
-        .parse(directives)
+        .parse(with_frame_dumps_capped(directives))
         .map_err(|e| TelemetryError::Filter {
             filter: directives.to_string(),
             reason: e.to_string(),
@@ -44,6 +44,30 @@ pub fn init(log: &LogConfig, rust_log: Option<&str>) -> Result<(), TelemetryErro
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
     result.map_err(|_| TelemetryError::AlreadySet)
+}
+
+/// Crates whose `trace` output dumps whole WebSocket messages (tokens in a
+/// CONNECT's auth, event payloads): capped at `debug` unless the filter
+/// names them itself.
+const FRAME_DUMPERS: [&str; 2] = ["tungstenite", "tokio_tungstenite"];
+
+/// `directives` plus `<crate>=debug` for each of [`FRAME_DUMPERS`] it does
+/// not mention, so `--log-level trace` never logs message contents.
+fn with_frame_dumps_capped(directives: &str) -> String {
+    let mut out = directives.trim().to_string();
+    for krate in FRAME_DUMPERS {
+        let named = directives
+            .split(',')
+            .any(|d| d.trim().split(['=', '[']).next() == Some(krate));
+        if !named {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str(krate);
+            out.push_str("=debug");
+        }
+    }
+    out
 }
 
 /// The span of one accepted client connection (`peer.addr`, `tls`).
@@ -73,6 +97,18 @@ pub fn session_span(hs: &crate::server::Handshake) -> tracing::Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frame_dumps_are_capped_unless_asked_for() {
+        assert_eq!(
+            with_frame_dumps_capped("trace"),
+            "trace,tungstenite=debug,tokio_tungstenite=debug"
+        );
+        assert_eq!(
+            with_frame_dumps_capped("info,tungstenite=trace"),
+            "info,tungstenite=trace,tokio_tungstenite=debug"
+        );
+    }
 
     #[test]
     fn bad_rust_log_is_an_error_not_a_panic() {

@@ -1,8 +1,8 @@
 //! Logs of the real binary: `--log-format json` writes one JSON object per
 //! line, and every session event carries the session span (sid, peer
-//! address, transport, revision, and in proxy mode the upstream); with
-//! `--log-level debug`, tokens and cookies a client sends (headers, query,
-//! CONNECT auth) never show up.
+//! address, transport, revision, and in proxy mode the upstream); even with
+//! `--log-level trace`, tokens and cookies a client sends (headers, query,
+//! CONNECT auth, over polling and WebSocket) never show up.
 mod common;
 
 use std::time::Duration;
@@ -113,7 +113,7 @@ async fn proxy_session_span_names_its_upstream() {
 }
 
 #[tokio::test]
-async fn debug_logs_never_show_tokens_or_cookies() {
+async fn trace_logs_never_show_tokens_or_cookies() {
     let secrets = [
         "SECRET-AUTHZ-1f3",
         "SECRET-COOKIE-9a2",
@@ -127,7 +127,7 @@ async fn debug_logs_never_show_tokens_or_cookies() {
         "--jwt-secret",
         "SECRET-JWT-KEY-0b8",
         "--log-level",
-        "debug",
+        "trace",
     ])
     .await;
     // A raw polling client sending every kind of credential.
@@ -155,6 +155,7 @@ async fn debug_logs_never_show_tokens_or_cookies() {
     let opts = ClientOpts::new(4, &url)
         .query("token", secrets[2])
         .auth(json!({"token": secrets[3]}))
+        .transports(Transports::WebsocketOnly)
         .no_reconnect();
     let mut c = Client::spawn(&opts);
     c.proc.wait_ev("connect_error", WAIT).await;
@@ -172,7 +173,7 @@ async fn debug_logs_never_show_tokens_or_cookies() {
     s.signal("TERM");
     s.wait_stderr("shutdown finished", WAIT).await;
     let log = s.stderr();
-    assert!(log.contains("DEBUG"), "debug logging is on:\n{log}");
+    assert!(log.contains("TRACE"), "trace logging is on:\n{log}");
     for secret in secrets
         .iter()
         .chain(&["SECRET-API-TOKEN-e41", "SECRET-JWT-KEY-0b8"])
