@@ -7,6 +7,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::gofixture::{GoFixture, GoVersion};
 use common::http_client;
 use common::node::{Client, ClientOpts, Transports, Upstream};
 use common::siogate_bin::Siogate;
@@ -178,6 +179,50 @@ async fn trace_logs_never_show_tokens_or_cookies() {
         .iter()
         .chain(&["SECRET-API-TOKEN-e41", "SECRET-JWT-KEY-0b8"])
     {
+        assert!(!log.contains(secret), "{secret} leaked:\n{log}");
+    }
+}
+
+#[tokio::test]
+async fn proxy_trace_logs_never_show_the_tokens_sent_upstream() {
+    // go flavors put the namespace query (SIO4) or the flattened auth (SIO5)
+    // into the upstream handshake URL: it must not be logged either.
+    let fx = GoFixture::start(GoVersion::V1_4_3).await;
+    let upstream = format!("ws://{}", fx.addr);
+    let s = Siogate::start(&[
+        "proxy",
+        "--upstream",
+        &upstream,
+        "--flavor",
+        "go-1.4",
+        "--log-level",
+        "trace",
+    ])
+    .await;
+    let (query_secret, auth_secret) = ("SECRET-NSPQ-31e", "SECRET-AUTH-8c4");
+    let base = format!("http://{}", s.addr);
+    let v2 = ClientOpts::new(2, format!("{base}/chat?token={query_secret}"))
+        .transports(Transports::WebsocketOnly)
+        .no_reconnect();
+    let v4 = ClientOpts::new(4, &base)
+        .nsp("/chat")
+        .auth(json!({"token": auth_secret}))
+        .no_reconnect();
+    for opts in [v2, v4] {
+        let (mut c, _) = Client::connect(&opts).await;
+        c.disconnect().await;
+        c.wait_disconnect().await;
+    }
+    let entries = fx.log();
+    assert!(
+        format!("{entries:?}").contains(query_secret),
+        "the token did reach the upstream: {entries:?}"
+    );
+    s.signal("TERM");
+    s.wait_stderr("shutdown finished", WAIT).await;
+    let log = s.stderr();
+    assert!(log.contains("TRACE"), "{log}");
+    for secret in [query_secret, auth_secret] {
         assert!(!log.contains(secret), "{secret} leaked:\n{log}");
     }
 }
