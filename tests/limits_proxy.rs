@@ -2,14 +2,15 @@
 //! stand-in (each client namespace costs one upstream session there): a
 //! namespace over `max_namespaces` and a session over `max_sessions` are
 //! refused by siogate and never reach the legacy gateway, while the client
-//! sessions already through keep working.
+//! sessions already through keep working. The raw Engine.IO relay is not
+//! read as Socket.IO by the namespace limit.
 #[allow(unused_imports)] // each test binary uses a part of the shared harness
 mod common;
 mod proxy_harness;
 
 use common::gofixture::{GoFixture, GoVersion};
-use common::node::{Client, STARTUP, STEP, Transports};
-use proxy_harness::{config, echo, spawn, with_token};
+use common::node::{Client, STARTUP, STEP, Transports, Upstream, UpstreamOpts};
+use proxy_harness::{config, echo, node_ws, spawn, with_token};
 use serde_json::json;
 
 #[tokio::test]
@@ -60,4 +61,25 @@ async fn session_over_the_limit_is_refused_before_the_upstream_is_dialed() {
     assert_eq!(proxy.gauges.sessions(), 1);
     assert_eq!(fx.open_websockets(), upstream_sockets);
     echo(&mut first, "first", "the session within the limit").await;
+}
+
+#[tokio::test]
+async fn raw_engineio_route_is_not_read_as_socketio_namespaces() {
+    // A socket.io 2 server on /engine.io behind the raw relay: its client's
+    // `40/chat` is plain Engine.IO data there, so `max_namespaces = 1`
+    // (which the implicit `/` already fills) must not refuse it.
+    let up = Upstream::start_with(UpstreamOpts {
+        version: 2,
+        path: Some("/engine.io".into()),
+        ..UpstreamOpts::default()
+    })
+    .await;
+    let proxy = spawn(config("node-v2", &[node_ws(&up)], |c| {
+        c.proxy.raw_engineio_path = Some("/engine.io/".into());
+        c.server.limits.max_namespaces = 1;
+    }))
+    .await;
+    let opts = with_token(2, &proxy.url(), "/chat", Transports::WebsocketOnly).path("/engine.io/");
+    let (mut client, _) = Client::connect(&opts).await;
+    echo(&mut client, "raw", "raw relay").await;
 }

@@ -19,7 +19,6 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::heartbeat::{Heartbeat, Tick};
-use crate::limits::Refusal;
 use crate::metrics;
 use crate::protocol::engineio::{Packet, Revision};
 use crate::server::backend::{ClientSink, CloseReason, SessionClosed};
@@ -347,69 +346,11 @@ impl Session {
         self.wake.notify_waiters();
     }
 
-    /// Records a packet from the client for the heartbeat.
-    pub fn on_client_packet(&self, packet: &Packet) {
-        let now = Instant::now();
-        let mut inner = self.lock();
-        inner.heartbeat.on_client_packet(now);
-        if matches!(packet, Packet::Pong(_)) {
-            inner.heartbeat.on_pong(now);
-        }
-        if is_message(packet) {
-            inner.last_message = now;
-        }
-    }
-
-    /// When the heartbeat (or the idle timeout) next needs attention.
-    pub fn heartbeat_deadline(&self) -> Instant {
-        let inner = self.lock();
-        let heartbeat = inner.heartbeat.next_deadline();
-        match self.idle_timeout {
-            Some(idle) => heartbeat.min(inner.last_message + idle),
-            None => heartbeat,
-        }
-    }
-
-    /// Runs the heartbeat: queues a ping (EIO4) or closes the session with
-    /// `PingTimeout`; closes an idle session with `Limit(IdleTimeout)`.
-    /// Returns false once the session is closed.
-    pub fn heartbeat_tick(&self) -> bool {
-        let now = Instant::now();
-        let (tick, idle) = {
-            let mut inner = self.lock();
-            let idle = self
-                .idle_timeout
-                .is_some_and(|t| now >= inner.last_message + t);
-            (inner.heartbeat.tick(now), idle)
-        };
-        if idle {
-            crate::limits::refused(Refusal::IdleTimeout, None);
-            self.close(CloseReason::Limit(Refusal::IdleTimeout));
-            return false;
-        }
-        match tick {
-            Tick::Idle => {}
-            Tick::SendPing => {
-                tracing::trace!(sid = %self.sid, "ping");
-                let _ = self.push(Packet::Ping(bytes::Bytes::new()));
-            }
-            Tick::TimedOut => {
-                self.close(CloseReason::PingTimeout);
-            }
-        }
-        !self.is_closed()
-    }
-
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // Every critical section is a few field updates; a panic inside one
         // cannot leave the state half-written in a way later code depends on.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// A Socket.IO-carrying packet (what the idle timeout looks at).
-fn is_message(packet: &Packet) -> bool {
-    matches!(packet, Packet::Message(_) | Packet::Binary(_))
 }
 
 /// Gives back a queue's memory after a burst (keeps idle sessions small).
@@ -435,6 +376,10 @@ impl ClientSink for Session {
 
 #[path = "session_metrics.rs"]
 mod session_metrics;
+
+#[path = "session_timers.rs"]
+mod session_timers;
+use session_timers::is_message;
 
 #[cfg(test)]
 #[path = "session_tests.rs"]

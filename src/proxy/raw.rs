@@ -68,6 +68,8 @@ impl RawBackend {
 
 impl Backend for RawBackend {
     type Session = RawSession;
+    // Plain Engine.IO: a message starting with `0` is not a CONNECT.
+    const CARRIES_SOCKET_IO: bool = false;
 
     async fn open(
         &self,

@@ -91,6 +91,10 @@ pub trait Backend: Send + Sync + 'static {
     /// Per-session state owned by the core and handed back on each call.
     type Session: Send + 'static;
 
+    /// Whether the messages carry Socket.IO (so the core applies
+    /// `max_namespaces` to their CONNECTs). False for a plain Engine.IO relay.
+    const CARRIES_SOCKET_IO: bool = true;
+
     /// Called before the open packet is sent. Packets the backend sends
     /// through `sink` during `open` are delivered right after the open
     /// packet (in the same polling response — socket.io 2.x's `97:0{…}2:40`).

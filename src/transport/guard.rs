@@ -50,11 +50,20 @@ pub struct Guard {
 
 struct State {
     bucket: Option<TokenBucket>,
-    namespaces: NamespaceSet,
+    /// None when the session carries plain Engine.IO (no namespaces).
+    namespaces: Option<NamespaceSet>,
 }
 
 impl Guard {
-    pub fn new(cfg: &LimitsConfig, eio: Revision, peer: IpAddr, permit: Permit) -> Guard {
+    /// `socket_io`: whether messages are Socket.IO packets (see
+    /// [`crate::server::Backend::CARRIES_SOCKET_IO`]).
+    pub fn new(
+        cfg: &LimitsConfig,
+        eio: Revision,
+        socket_io: bool,
+        peer: IpAddr,
+        permit: Permit,
+    ) -> Guard {
         let bucket = cfg
             .packet_rate_per_sec
             .zip(cfg.burst())
@@ -67,7 +76,7 @@ impl Guard {
             peer,
             state: Mutex::new(State {
                 bucket,
-                namespaces: NamespaceSet::new(sio, cfg.max_namespaces),
+                namespaces: socket_io.then(|| NamespaceSet::new(sio, cfg.max_namespaces)),
             }),
             _permit: permit,
         }
@@ -82,10 +91,10 @@ impl Guard {
             refused(Refusal::RateLimit, Some(self.peer));
             return Check::Close(CloseReason::Limit(Refusal::RateLimit));
         }
-        let Packet::Message(text) = packet else {
+        let (Packet::Message(text), Some(namespaces)) = (packet, &mut st.namespaces) else {
             return Check::Pass;
         };
-        match st.namespaces.on_client_text(text) {
+        match namespaces.on_client_text(text) {
             Verdict::Pass => Check::Pass,
             Verdict::Refuse(reply) => {
                 refused(Refusal::Namespaces, Some(self.peer));

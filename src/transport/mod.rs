@@ -244,7 +244,13 @@ pub async fn open_session<B: Backend>(
     }
     let peer = handshake.remote.ip();
     let permit = guard::admit_session(&ctx.sessions, peer)?;
-    let guard = guard::Guard::new(&ctx.cfg.limits, handshake.eio, peer, permit);
+    let guard = guard::Guard::new(
+        &ctx.cfg.limits,
+        handshake.eio,
+        B::CARRIES_SOCKET_IO,
+        peer,
+        permit,
+    );
     let initial = match handshake.transport {
         TransportKind::Polling => TransportState::Polling,
         TransportKind::WebSocket => TransportState::WebSocket,

@@ -24,6 +24,8 @@ pub struct UpstreamOpts {
     /// Listen on this port (to restart an upstream where it was); an
     /// OS-chosen one when `None`.
     pub port: Option<u16>,
+    /// Serve on this path instead of `/socket.io` (e.g. `/engine.io`).
+    pub path: Option<String>,
 }
 
 /// A running `upstream.js` on 127.0.0.1 (OS-chosen port).
@@ -63,6 +65,9 @@ impl Upstream {
         }
         if let Some(ca) = &opts.client_ca {
             args.extend(["--tls-client-ca".into(), ca.display().to_string()]);
+        }
+        if let Some(path) = &opts.path {
+            args.extend(["--path".into(), path.clone()]);
         }
         if let Some((interval, timeout)) = opts.ping_ms {
             args.extend(["--ping-interval".into(), interval.to_string()]);
