@@ -4,7 +4,7 @@
 //!
 //! Memory: one task per WebSocket session does everything (read, write,
 //! heartbeat), so an idle session is one task plus tungstenite's state with
-//! a 2 KiB read buffer ([`READ_BUFFER_BYTES`]) and no write buffering; the
+//! a 1 KiB read buffer ([`READ_BUFFER_BYTES`]) and no write buffering; the
 //! backend's `on_message` future is boxed only while a message is being
 //! delivered, so it does not grow the idle task. Measured (release,
 //! `tests/ws_memory.rs`): about 6 KiB of RSS per idle session, the test
@@ -37,8 +37,11 @@ pub type WsStream = WebSocketStream<TokioIo<Upgraded>>;
 /// tungstenite's read buffer per connection (its default is 128 KiB, which
 /// would dominate the memory of idle sessions). It is also the largest
 /// single read, so a big upload takes more reads; larger messages still
-/// work, as the buffer grows to the frame being read.
-pub const READ_BUFFER_BYTES: usize = 2 * 1024;
+/// work, as the buffer grows to the frame being read. tungstenite
+/// zero-fills it before reading, so all of it is resident in every idle
+/// session: 1 KiB holds typical Socket.IO messages (≤ a few hundred bytes)
+/// in one read and keeps an idle session under 8 KiB (BENCHMARKS.md).
+pub const READ_BUFFER_BYTES: usize = 1024;
 
 /// How long the final `1` and close frame may take to go out.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
