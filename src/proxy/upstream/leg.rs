@@ -9,6 +9,7 @@
 //! Framing quirks are absorbed here or in the codec: go's trailing `\n` after
 //! the open JSON and after packets, and the EIO3 binary type byte (`0x04`),
 //! added and stripped by [`Packet::to_ws`] / [`Packet::decode_binary`].
+use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,7 +18,7 @@ use http::HeaderMap;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use super::LegError;
 use super::dial::{DialOptions, Target, UpstreamWs, dial};
@@ -102,13 +103,17 @@ impl Leg {
         // ping (EIO3) or at the earliest moment the upstream could be dead.
         let timer = tokio::time::sleep_until(self.wake(next_ping, last_rx + grace));
         tokio::pin!(timer);
+        // One cancellation future for the whole run (a new one per turn
+        // costs a waiter registration per message).
+        let cancelled = cancel.cancelled();
+        tokio::pin!(cancelled);
         loop {
             tokio::select! {
                 biased;
-                () = cancel.cancelled() => return self.goodbye().await,
+                () = &mut cancelled => return self.goodbye().await,
                 out = rx.recv() => match out {
                     Some(packets) => {
-                        if let Err(end) = self.send_all(packets, &cancel).await {
+                        if let Err(end) = self.send_all(packets, cancelled.as_mut()).await {
                             return end;
                         }
                     }
@@ -126,7 +131,7 @@ impl Leg {
                     };
                     match packet {
                         Ok(p) => {
-                            if let Some(end) = self.on_upstream(p, &mut on_packet, &cancel).await {
+                            if let Some(end) = self.on_upstream(p, &mut on_packet, cancelled.as_mut()).await {
                                 return end;
                             }
                         }
@@ -141,7 +146,7 @@ impl Leg {
                     }
                     if self.rev == Revision::V3 && now >= next_ping {
                         next_ping = now + interval;
-                        if let Err(end) = self.send_all(vec![Packet::Ping(Bytes::new())], &cancel).await {
+                        if let Err(end) = self.send_all(vec![Packet::Ping(Bytes::new())], cancelled.as_mut()).await {
                             return end;
                         }
                     }
@@ -164,14 +169,14 @@ impl Leg {
         &mut self,
         packet: Packet,
         on_packet: &mut impl FnMut(Packet),
-        cancel: &CancellationToken,
+        cancelled: Pin<&mut WaitForCancellationFuture<'_>>,
     ) -> Option<LegEnd> {
         match packet {
             Packet::Message(_) | Packet::Binary(_) => on_packet(packet),
             Packet::Ping(data) => {
                 // go appends `\n` to its frames; answer with the bare probe data.
                 let data = trim(data);
-                self.send_all(vec![Packet::Pong(data)], cancel)
+                self.send_all(vec![Packet::Pong(data)], cancelled)
                     .await
                     .err()?;
             }
@@ -185,14 +190,14 @@ impl Leg {
     async fn send_all(
         &mut self,
         packets: Outbound,
-        cancel: &CancellationToken,
+        mut cancelled: Pin<&mut WaitForCancellationFuture<'_>>,
     ) -> Result<(), LegEnd> {
         for p in packets {
             let Some(msg) = to_message(p.to_ws(self.rev)) else {
                 continue;
             };
             tokio::select! {
-                () = cancel.cancelled() => return Err(LegEnd::Closed),
+                () = &mut cancelled => return Err(LegEnd::Closed),
                 r = self.ws.send(msg) => r.map_err(|_| LegEnd::Failed("upstream write failed"))?,
             }
         }
