@@ -13,9 +13,11 @@ impl Normalizer {
         }
         if let Some(l) = self.legs.iter_mut().find(|l| l.id == leg) {
             l.open = true;
+            // Taken, not drained: an open leg never queues again, so its
+            // spare capacity would stay allocated for the whole session.
             out.extend(
-                l.outbox
-                    .drain(..)
+                std::mem::take(&mut l.outbox)
+                    .into_iter()
                     .map(|msg| Action::ToUpstream { leg, msg }),
             );
         }

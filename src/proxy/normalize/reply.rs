@@ -106,9 +106,11 @@ impl Normalizer {
         let nsp = &mut self.nsps[i];
         nsp.connected = true;
         let leg = nsp.leg;
+        // Taken, not drained: nothing is held once connected, so the spare
+        // capacity would stay allocated for the whole session.
         out.extend(
-            nsp.held
-                .drain(..)
+            std::mem::take(&mut nsp.held)
+                .into_iter()
                 .map(|msg| Action::ToUpstream { leg, msg }),
         );
     }
