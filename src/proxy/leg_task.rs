@@ -25,12 +25,18 @@ pub(super) async fn run(
 ) {
     let core = shared.core.clone();
     let _live = core.gauges.leg_started();
-    let query = query.encode();
+    // Boxed, and owning the query: the dial (TCP, TLS, WebSocket handshake)
+    // is by far the largest state of this task, and unboxed it would set
+    // the size of the task's future for the whole life of the leg.
+    let connecting = Box::pin({
+        let shared = shared.clone();
+        async move { connect(&shared, &query.encode()).await }
+    });
     let connected = tokio::select! {
         // Closed by the normalizer (then it ignores this) or with the whole
         // session; either way nobody may keep waiting for this leg.
         () = cancel.cancelled() => Err(LegError::Cancelled),
-        r = connect(&shared, &query) => r,
+        r = connecting => r,
     };
     let (conn, idx) = match connected {
         Ok(c) => c,
