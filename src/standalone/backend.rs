@@ -6,7 +6,6 @@
 //! [`CloseReason::ProtocolError`] (what Node does); nothing here panics on
 //! input. A session that has no connected namespace `connect_timeout` after
 //! its handshake is closed (socket.io 4's `connectTimeout`).
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -30,8 +29,10 @@ pub struct Conn {
     pub(super) rev: Revision,
     pub(super) outbox: Arc<Outbox>,
     assembler: Assembler,
-    /// Connected namespaces, by name.
-    sockets: HashMap<Arc<str>, Socket>,
+    /// Connected namespaces (one per name). A list, not a map: a session
+    /// almost always has one or two, and an empty `HashMap` that got one
+    /// entry holds ~0.5 KiB for the rest of the session.
+    sockets: Vec<Socket>,
     /// Cancels the connect timeout when dropped (first connect, or close).
     connect_timer: Option<DropGuard>,
     /// Bounds this session's concurrent webhook calls (created on first use).
@@ -49,7 +50,7 @@ impl Conn {
             rev,
             outbox,
             assembler: Assembler::new(rev),
-            sockets: HashMap::new(),
+            sockets: Vec::new(),
             connect_timer: None,
             webhook_slots: None,
         }
@@ -58,21 +59,30 @@ impl Conn {
     /// The connected socket of `nsp`. A socket the push API disconnected is
     /// dropped here, so it counts as not connected from then on.
     pub(super) fn socket(&mut self, nsp: &str) -> Option<&Socket> {
-        if self.sockets.get(nsp)?.shared.is_kicked() {
-            self.sockets.remove(nsp);
+        let i = self.position(nsp)?;
+        if self.sockets[i].shared.is_kicked() {
+            self.sockets.swap_remove(i);
             return None;
         }
-        self.sockets.get(nsp)
+        self.sockets.get(i)
+    }
+
+    fn position(&self, nsp: &str) -> Option<usize> {
+        self.sockets.iter().position(|s| s.nsp.name() == nsp)
     }
 
     pub(super) fn insert(&mut self, socket: Socket) {
         self.connect_timer = None;
-        self.sockets.insert(socket.nsp.name_arc(), socket);
+        match self.position(socket.nsp.name()) {
+            Some(i) => self.sockets[i] = socket,
+            None => self.sockets.push(socket),
+        }
     }
 
     pub(super) fn remove(&mut self, nsp: &str) -> Option<Socket> {
         self.socket(nsp)?;
-        self.sockets.remove(nsp)
+        let i = self.position(nsp)?;
+        Some(self.sockets.swap_remove(i))
     }
 
     /// A packet other than CONNECT for a namespace that is not connected:
@@ -155,7 +165,7 @@ impl Backend for StandaloneBackend {
     async fn on_close(&self, mut conn: Conn, reason: CloseReason) {
         tracing::debug!(?reason, sockets = conn.sockets.len(), "session closed");
         conn.connect_timer = None;
-        for (_, socket) in conn.sockets.drain() {
+        for socket in conn.sockets.drain(..) {
             socket.shared.drop_pending();
             if !socket.shared.is_kicked() {
                 namespace::release(&self.hub, &socket).await;
