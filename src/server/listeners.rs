@@ -82,11 +82,8 @@ impl Listeners {
     pub(super) async fn accept(&self) -> (Accepted, SocketAddr) {
         loop {
             let result = tokio::select! {
-                r = accept_on(self.plain.as_ref()) => r.map(|(s, p)| (Accepted::Plain(s), p)),
-                r = accept_on(self.tls.as_ref().map(|t| &t.listener)) => r.map(|(s, p)| {
-                    let t = self.tls.as_ref().expect("accepted on the TLS listener");
-                    (Accepted::Tls(s, t.acceptor.clone(), t.handshake_timeout), p)
-                }),
+                r = accept_plain(self.plain.as_ref()) => r,
+                r = accept_tls(self.tls.as_ref()) => r,
             };
             match result {
                 Ok(accepted) => return accepted,
@@ -96,11 +93,23 @@ impl Listeners {
     }
 }
 
-async fn accept_on(listener: Option<&TcpListener>) -> io::Result<(TcpStream, SocketAddr)> {
-    match listener {
-        Some(l) => l.accept().await,
-        None => std::future::pending().await,
-    }
+async fn accept_plain(listener: Option<&TcpListener>) -> io::Result<(Accepted, SocketAddr)> {
+    let Some(l) = listener else {
+        return std::future::pending().await;
+    };
+    let (stream, peer) = l.accept().await?;
+    Ok((Accepted::Plain(stream), peer))
+}
+
+async fn accept_tls(tls: Option<&TlsListener>) -> io::Result<(Accepted, SocketAddr)> {
+    let Some(t) = tls else {
+        return std::future::pending().await;
+    };
+    let (stream, peer) = t.listener.accept().await?;
+    Ok((
+        Accepted::Tls(stream, t.acceptor.clone(), t.handshake_timeout),
+        peer,
+    ))
 }
 
 /// Completes the server side of a TLS handshake within `limit`, counting
