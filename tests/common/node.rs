@@ -288,14 +288,20 @@ pub async fn http_get(port: u16, path_and_query: &str) -> (u16, Value) {
         Ok(Err(e)) => panic!("GET {path_and_query} on port {port}: {e}"),
         Err(_) => panic!("GET {path_and_query} on port {port}: no answer within {STEP:?}"),
     };
-    let text = String::from_utf8_lossy(&raw);
+    let (status, body) = split_response(&raw);
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+/// A raw HTTP/1.0 response → (status, body text); status 0 when unparsable.
+pub fn split_response(raw: &[u8]) -> (u16, String) {
+    let text = String::from_utf8_lossy(raw);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head
         .split(' ')
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    (status, body.to_string())
 }
 
 /// Writes a self-signed certificate for `127.0.0.1`/`localhost` (P-256, via the `openssl` CLI,

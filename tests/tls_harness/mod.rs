@@ -16,6 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::rustls::ClientConfig;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+use crate::common::node::split_response;
 use crate::common::tls::{self, Leaf, TestCa};
 use crate::standalone_harness::net::Server;
 
@@ -141,14 +142,7 @@ pub async fn https_get(addr: SocketAddr, path: &str, config: Arc<ClientConfig>) 
         .await
         .unwrap_or_else(|_| panic!("GET {path} over TLS: no answer in time"))
         .unwrap_or_else(|e| panic!("GET {path} over TLS: {e}"));
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, body.to_string())
+    split_response(&raw)
 }
 
 /// Polls `cond` every 20 ms until it holds or 5 s pass.
