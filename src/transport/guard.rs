@@ -44,11 +44,13 @@ pub enum Check {
 pub struct Guard {
     peer: IpAddr,
     state: Mutex<State>,
-    /// The session's slot in the session counter, released with the guard.
-    _permit: Permit,
 }
 
 struct State {
+    /// The session's slot in the session counter, given back by
+    /// [`Guard::release`] when the session ends (a closed polling session
+    /// may linger a few seconds to say goodbye; it no longer counts).
+    permit: Option<Permit>,
     bucket: Option<TokenBucket>,
     /// None when the session carries plain Engine.IO (no namespaces).
     namespaces: Option<NamespaceSet>,
@@ -75,10 +77,10 @@ impl Guard {
         Guard {
             peer,
             state: Mutex::new(State {
+                permit: Some(permit),
                 bucket,
                 namespaces: socket_io.then(|| NamespaceSet::new(sio, cfg.max_namespaces)),
             }),
-            _permit: permit,
         }
     }
 
@@ -101,6 +103,11 @@ impl Guard {
                 Check::Reply(reply)
             }
         }
+    }
+
+    /// Gives the session's slot back (the session has ended).
+    pub fn release(&self) {
+        self.lock().permit = None;
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

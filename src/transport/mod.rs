@@ -218,6 +218,7 @@ impl<B: Backend> Conn<B> {
     /// once (whoever gets here first; later calls do nothing).
     pub async fn finish(&self, ctx: &Context<B>) {
         let taken = self.state.lock().await.take();
+        self.guard.release();
         if let Some(st) = taken {
             let reason = self
                 .session
