@@ -245,10 +245,15 @@ pub async fn run<B: Backend>(
         session.close(reason);
     }
     // The backend hears of the close first; the goodbye below may take up
-    // to GOODBYE_TIMEOUT on a client that stopped reading.
-    conn.finish(&ctx).await;
-    goodbye(&mut ws, &session, close_code).await;
-    ctx.registry.remove(session.sid(), &conn);
+    // to GOODBYE_TIMEOUT on a client that stopped reading. Boxed: this runs
+    // once, and inline its futures (the backend's `on_close`, the goodbye
+    // writes and timeout) would be part of every idle session's task.
+    Box::pin(async move {
+        conn.finish(&ctx).await;
+        goodbye(&mut ws, &session, close_code).await;
+        ctx.registry.remove(session.sid(), &conn);
+    })
+    .await;
 }
 
 /// Delivers one packet to the backend while still flushing the outbound

@@ -110,14 +110,14 @@ impl Leg {
         loop {
             tokio::select! {
                 biased;
-                () = &mut cancelled => return self.goodbye().await,
+                () = &mut cancelled => return Box::pin(self.goodbye()).await,
                 out = rx.recv() => match out {
                     Some(packets) => {
                         if let Err(end) = self.send_all(packets, cancelled.as_mut()).await {
                             return end;
                         }
                     }
-                    None => return self.goodbye().await,
+                    None => return Box::pin(self.goodbye()).await,
                 },
                 frame = self.ws.next() => {
                     last_rx = Instant::now();
@@ -204,7 +204,9 @@ impl Leg {
         Ok(())
     }
 
-    /// Tells the upstream `1` and closes the socket (bounded).
+    /// Tells the upstream `1` and closes the socket (bounded). Callers box
+    /// it: it runs once, and inline it (with its own copy of the leg) would
+    /// take room in every open leg's task.
     async fn goodbye(mut self) -> LegEnd {
         let rev = self.rev;
         let _ = tokio::time::timeout(GOODBYE_TIMEOUT, async {
