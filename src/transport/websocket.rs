@@ -197,7 +197,10 @@ pub async fn run<B: Backend>(
         // timer per message cost a waiter registration and a timer-wheel
         // insert/remove each (measured with callgrind). The timer is moved
         // only when the deadline changed.
+        // The queue waiter likewise lives until it fires; it is registered
+        // with the session's `Notify`, so no push in between is missed.
         let mut cancelled = pin!(session.cancelled());
+        let mut queued = pin!(session.wait_queue());
         let timer = tokio::time::sleep_until(session.heartbeat_deadline());
         let mut timer = pin!(timer);
         loop {
@@ -208,7 +211,8 @@ pub async fn run<B: Backend>(
             tokio::select! {
                 biased;
                 _ = &mut cancelled => break None,
-                _ = session.wait_queue() => {
+                _ = &mut queued => {
+                    queued.set(session.wait_queue());
                     tokio::select! {
                         biased;
                         _ = &mut cancelled => break None,
