@@ -57,8 +57,10 @@ impl Counter {
         self.inner.live.load(Ordering::Acquire)
     }
 
-    /// Takes a slot for `ip`, or says which limit is reached.
+    /// Takes a slot for `ip`, or says which limit is reached. An
+    /// IPv4-mapped IPv6 address (a dual-stack listener) counts as its IPv4.
     pub fn acquire(&self, ip: IpAddr) -> Result<Permit, Over> {
+        let ip = ip.to_canonical();
         let inner = &self.inner;
         let max = inner.max.unwrap_or(u32::MAX);
         inner
@@ -136,6 +138,14 @@ mod tests {
         drop(a);
         let _c = c.acquire(ip(1)).unwrap();
         assert_eq!(c.inner.map().len(), 2);
+    }
+
+    #[test]
+    fn mapped_ipv6_counts_as_its_ipv4() {
+        let c = Counter::new(None, Some(1));
+        let _v4 = c.acquire(ip(9)).unwrap();
+        let mapped = IpAddr::from(std::net::Ipv4Addr::new(10, 0, 0, 9).to_ipv6_mapped());
+        assert_eq!(c.acquire(mapped).unwrap_err(), Over::PerIp);
     }
 
     #[test]
