@@ -97,8 +97,15 @@ impl RedisLink {
         handler: Arc<dyn MessageHandler>,
         stop: CancellationToken,
     ) -> Result<RedisLink, ClusterError> {
-        let client =
-            redis::Client::open(url).map_err(|e| ClusterError::InvalidUrl(e.to_string()))?;
+        use redis::IntoConnectionInfo as _;
+        let invalid = |e: redis::RedisError| ClusterError::InvalidUrl(e.to_string());
+        // No Nagle: a push is one small PUBLISH that should leave at once.
+        let nodelay = redis::io::tcp::TcpSettings::default().set_nodelay(true);
+        let info = url
+            .into_connection_info()
+            .map_err(invalid)?
+            .set_tcp_settings(nodelay);
+        let client = redis::Client::open(info).map_err(invalid)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(opts.timeout))
             .set_response_timeout(Some(opts.timeout))
