@@ -23,13 +23,19 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts redis-server on a port the OS just handed out.
     pub async fn start() -> RedisServer {
+        let mut server = RedisServer::reserve();
+        server.spawn().await;
+        server
+    }
+
+    /// A port for a redis-server that is not running yet (start it with
+    /// [`RedisServer::restart`]): a node pointed at it starts during an outage.
+    pub fn reserve() -> RedisServer {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
             l.local_addr().expect("local addr").port()
         };
-        let mut server = RedisServer { port, child: None };
-        server.spawn().await;
-        server
+        RedisServer { port, child: None }
     }
 
     /// `redis://127.0.0.1:<port>`.
