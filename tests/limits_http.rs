@@ -7,21 +7,15 @@ mod common;
 
 use std::time::Duration;
 
-use common::core_server::{TestServer, spawn, test_config, within};
+use common::core_server::{TestServer, spawn, test_config, with_limits, within};
 use common::http_client::{Poller, get, request};
-use common::ws_client::{Ws, connect, next_text, open_sid, send_text, try_connect};
-use siogate::config::{LimitsConfig, ServerConfig};
+use common::ws_client::{Ws, connect, next_text, open_sid, round_trip, send_text, try_connect};
+use siogate::config::ServerConfig;
 use siogate::metrics::LimitKind;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Error as WsError;
-
-fn with_limits(f: impl FnOnce(&mut LimitsConfig)) -> ServerConfig {
-    let mut cfg = test_config();
-    f(&mut cfg.limits);
-    cfg
-}
 
 /// `siogate_limit_refusals_total{kind}` so far (process-wide; each kind is
 /// refused by one test of this file only).
@@ -34,11 +28,6 @@ async fn echo_session(srv: &TestServer) -> (Ws, String) {
     let mut ws = connect(srv.addr, 4, "").await;
     let sid = open_sid(&next_text(&mut ws).await);
     (ws, sid)
-}
-
-async fn round_trip(ws: &mut Ws, text: &str) {
-    send_text(ws, text).await;
-    assert_eq!(next_text(ws).await, text);
 }
 
 /// The HTTP status of a refused WebSocket handshake, and its body.

@@ -6,10 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::core_server::{spawn, test_config, within};
+use common::core_server::{spawn, with_limits, within};
 use common::http_client::Poller;
-use common::ws_client::{Ws, connect, next_text, open_sid, send_text, until_close};
-use siogate::config::{LimitsConfig, ServerConfig};
+use common::ws_client::{Ws, connect, next_text, open_sid, round_trip, send_text, until_close};
+use siogate::config::ServerConfig;
 use siogate::limits::Refusal;
 use siogate::metrics::{DisconnectReason, LimitKind};
 use siogate::server::CloseReason;
@@ -17,21 +17,10 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-fn with_limits(f: impl FnOnce(&mut LimitsConfig)) -> ServerConfig {
-    let mut cfg = test_config();
-    f(&mut cfg.limits);
-    cfg
-}
-
 async fn open(addr: std::net::SocketAddr, eio: u8) -> (Ws, String) {
     let mut ws = connect(addr, eio, "").await;
     let sid = open_sid(&next_text(&mut ws).await);
     (ws, sid)
-}
-
-async fn round_trip(ws: &mut Ws, text: &str) {
-    send_text(ws, text).await;
-    assert_eq!(next_text(ws).await, text);
 }
 
 #[tokio::test]

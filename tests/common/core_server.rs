@@ -38,6 +38,13 @@ pub fn test_config() -> ServerConfig {
     }
 }
 
+/// [`test_config`] with `f` applied to its `[server.limits]`.
+pub fn with_limits(f: impl FnOnce(&mut siogate::config::LimitsConfig)) -> ServerConfig {
+    let mut cfg = test_config();
+    f(&mut cfg.limits);
+    cfg
+}
+
 pub async fn spawn(cfg: ServerConfig) -> TestServer {
     spawn_with_routes(cfg, None).await
 }

@@ -91,6 +91,12 @@ pub async fn send_binary(ws: &mut Ws, data: &[u8]) {
         .expect("send binary");
 }
 
+/// Sends `text` and expects it echoed back (the echo backend).
+pub async fn round_trip(ws: &mut Ws, text: &str) {
+    send_text(ws, text).await;
+    assert_eq!(next_text(ws).await, text);
+}
+
 /// The `sid` of an open packet frame.
 pub fn open_sid(text: &str) -> String {
     let json: serde_json::Value =
