@@ -251,7 +251,7 @@ async fn proxied_session_is_counted_and_readyz_follows_the_only_upstream() {
         "--flavor",
         "v4",
         "--health-interval",
-        "100",
+        "500",
         "--metrics-listen",
         "127.0.0.1:0",
     ])
