@@ -171,8 +171,9 @@ fn timestamp(data: &[u8]) -> Option<String> {
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian
-/// (H. Hinnant's `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+/// (H. Hinnant's `civil_from_days`). Public for the go-socket.io test
+/// fixture, which formats Go's RFC 3339 timestamps with it.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
