@@ -110,6 +110,9 @@ pub struct StandaloneArgs {
     /// Redis URL: run as a cluster node.
     #[arg(long, value_name = "URL")]
     pub redis: Option<String>,
+    /// CA certificates (PEM) that verify a rediss:// server instead of the system roots.
+    #[arg(long, value_name = "FILE")]
+    pub redis_ca: Option<PathBuf>,
 }
 
 /// `siogate proxy` flags.
@@ -254,6 +257,8 @@ impl StandaloneArgs {
         over!(o, config.standalone.namespaces = nsps, "--namespace");
         let redis = self.redis.map(|r| Some(Secret::new(r)));
         over!(o, config.standalone.redis_url = redis, "--redis");
+        let ca = self.redis_ca.map(Some);
+        over!(o, config.standalone.redis_ca_file = ca, "--redis-ca");
         if config.standalone.api_token.is_none() {
             config.standalone.api_token = Some(Secret::generate());
         }

@@ -35,6 +35,7 @@ impl Reader {
             match session {
                 Ok((sink, stream)) => {
                     backoff = self.opts.min_backoff;
+                    self.set_last_error(String::new());
                     tracing::info!("redis subscribed");
                     was_up = true;
                     self.set_up(true);
@@ -46,6 +47,7 @@ impl Reader {
                     tracing::error!("redis connection lost; reconnecting");
                 }
                 Err(e) => {
+                    self.set_last_error(e.clone());
                     if was_up {
                         tracing::debug!(error = %e, "redis reconnect failed");
                     } else {
@@ -71,6 +73,13 @@ impl Reader {
     fn set_up(&self, up: bool) {
         self.up.send_replace(up);
         crate::metrics::global().cluster_redis_up.set(i64::from(up));
+    }
+
+    /// Records why the link is down (for `/readyz` and the 503 of pushes).
+    fn set_last_error(&self, why: String) {
+        if let Some(inner) = self.inner.upgrade() {
+            *inner.last_error.lock().unwrap_or_else(|e| e.into_inner()) = why;
+        }
     }
 
     /// Opens the pub/sub connection and subscribes everything registered.

@@ -45,6 +45,9 @@ pub struct LinkOptions {
     pub max_backoff: Duration,
     /// Connect and command timeout. Default 2 s.
     pub timeout: Duration,
+    /// For `rediss://`: PEM certificates that replace the system roots when
+    /// verifying the Redis server. Default none (the system roots).
+    pub tls_roots_pem: Option<Vec<u8>>,
 }
 
 impl Default for LinkOptions {
@@ -53,6 +56,7 @@ impl Default for LinkOptions {
             min_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(2),
             timeout: Duration::from_secs(2),
+            tls_roots_pem: None,
         }
     }
 }
@@ -83,12 +87,17 @@ pub(super) struct Inner {
     up: watch::Receiver<bool>,
     timeout: Duration,
     stop: CancellationToken,
+    /// Why the last connection attempt failed (empty once connected): shown
+    /// by `/readyz` and in the push API's 503 while the link is down.
+    pub(super) last_error: Arc<Mutex<String>>,
     /// `/readyz` fails with "redis: …" while the link is down.
     _ready: crate::metrics::Registration,
 }
 
 impl RedisLink {
-    /// Starts the link to `url` (`redis://[:password@]host:port[/db]`). Does
+    /// Starts the link to `url` (`redis://[:password@]host:port[/db]`, or
+    /// `rediss://` for TLS, verified against `opts.tls_roots_pem` or the
+    /// system roots). Does
     /// not wait for Redis: while it is unreachable the link is down and keeps
     /// retrying. The reader task ends when `stop` is cancelled.
     pub fn start(
@@ -105,7 +114,16 @@ impl RedisLink {
             .into_connection_info()
             .map_err(invalid)?
             .set_tcp_settings(nodelay);
-        let client = redis::Client::open(info).map_err(invalid)?;
+        let client = match &opts.tls_roots_pem {
+            Some(pem) => {
+                let certs = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.clone()),
+                };
+                redis::Client::build_with_tls(info, certs).map_err(invalid)?
+            }
+            None => redis::Client::open(info).map_err(invalid)?,
+        };
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(opts.timeout))
             .set_response_timeout(Some(opts.timeout))
@@ -116,11 +134,13 @@ impl RedisLink {
         let (commands, rx) = mpsc::channel(64);
         let (up_tx, up) = watch::channel(false);
         let state = up.clone();
+        let last_error = Arc::new(Mutex::new(String::new()));
+        let why = last_error.clone();
         let check: crate::metrics::Check = Arc::new(move || {
             if *state.borrow() {
                 Ok(())
             } else {
-                Err("not connected".to_string())
+                Err(not_connected(&why))
             }
         });
         crate::metrics::global().cluster_redis_up.set(0);
@@ -132,6 +152,7 @@ impl RedisLink {
             up,
             timeout: opts.timeout,
             stop: stop.clone(),
+            last_error,
         });
         let reader = super::reader::Reader {
             client,
@@ -243,7 +264,9 @@ impl RedisLink {
         if self.is_up() {
             Ok(())
         } else {
-            Err(ClusterError::Unavailable("not connected to Redis".into()))
+            Err(ClusterError::Unavailable(not_connected(
+                &self.inner.last_error,
+            )))
         }
     }
 }
@@ -265,6 +288,16 @@ impl Inner {
             }
             other => other.map_err(unavailable),
         }
+    }
+}
+
+/// "not connected", with the last connection error when there is one.
+fn not_connected(last_error: &Mutex<String>) -> String {
+    let why = last_error.lock().unwrap_or_else(|e| e.into_inner());
+    if why.is_empty() {
+        "not connected".to_string()
+    } else {
+        format!("not connected ({why})")
     }
 }
 

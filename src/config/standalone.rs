@@ -40,6 +40,9 @@ pub struct StandaloneConfig {
     /// `redis://` or `rediss://` URL switching to the Redis cluster adapter.
     /// Default none (single node, in memory).
     pub redis_url: Option<Secret>,
+    /// With a `rediss://` URL: PEM file of the CA certificates that verify
+    /// the Redis server, instead of the system roots. Default none.
+    pub redis_ca_file: Option<PathBuf>,
     /// With `namespaces` empty (any namespace), the most namespaces created
     /// on demand; a CONNECT to one more is refused. Default 10000.
     pub max_dynamic_namespaces: usize,
@@ -64,6 +67,7 @@ impl Default for StandaloneConfig {
             webhook_url: None,
             webhook_timeout_ms: 5_000,
             redis_url: None,
+            redis_ca_file: None,
             max_dynamic_namespaces: 10_000,
             push_ack_timeout_ms: 5_000,
             max_push_ack_timeout_ms: 120_000,
@@ -183,6 +187,16 @@ impl StandaloneConfig {
                 ));
             }
         }
+        let tls = self
+            .redis_url
+            .as_ref()
+            .is_some_and(|u| u.expose().starts_with("rediss://"));
+        if self.redis_ca_file.is_some() && !tls {
+            return Err(Invalid::new(
+                "standalone.redis_ca_file",
+                "only used with a rediss:// redis_url",
+            ));
+        }
         self.validate_jwt()
     }
 
@@ -266,6 +280,18 @@ mod tests {
         let e = c.validate().unwrap_err();
         assert_eq!(e.field, "standalone.redis_url");
         assert!(!e.reason.contains("pw"));
+    }
+
+    #[test]
+    fn redis_ca_file_needs_a_rediss_url() {
+        let mut c = StandaloneConfig {
+            redis_url: Some(Secret::new("redis://127.0.0.1:6379")),
+            redis_ca_file: Some("ca.pem".into()),
+            ..Default::default()
+        };
+        assert_eq!(c.validate().unwrap_err().field, "standalone.redis_ca_file");
+        c.redis_url = Some(Secret::new("rediss://127.0.0.1:6379"));
+        assert_eq!(c.validate(), Ok(()));
     }
 
     #[test]

@@ -26,7 +26,13 @@ pub async fn run(
     let opts = Options::from_config(&server, cfg)?;
     let gw = match &cfg.redis_url {
         Some(url) => {
-            let redis = RedisOptions::new(url.expose());
+            let mut redis = RedisOptions::new(url.expose());
+            if let Some(path) = &cfg.redis_ca_file {
+                let pem = std::fs::read(path).map_err(|e| {
+                    StandaloneError::Cluster(format!("redis_ca_file {}: {e}", path.display()))
+                })?;
+                redis.link.tls_roots_pem = Some(pem);
+            }
             let adapter = RedisAdapter::start(redis, stop.child_token())
                 .map_err(|e| StandaloneError::Cluster(e.to_string()))?;
             tracing::info!(uid = adapter.uid(), "cluster mode (Redis)");

@@ -29,13 +29,21 @@ pub struct ClusterNode {
 impl ClusterNode {
     /// Starts a node on 127.0.0.1:0 using the Redis at `redis_url`.
     pub async fn start(redis_url: &str) -> ClusterNode {
+        ClusterNode::start_with(StandaloneConfig {
+            redis_url: Some(Secret::new(redis_url)),
+            ..StandaloneConfig::default()
+        })
+        .await
+    }
+
+    /// Starts a node with `cfg` (its push API token set to [`API_TOKEN`]).
+    pub async fn start_with(cfg: StandaloneConfig) -> ClusterNode {
         let listener = siogate::server::listener::bind("127.0.0.1:0".parse().unwrap(), 1024)
             .expect("bind a node");
         let addr = listener.local_addr().unwrap();
         let cfg = StandaloneConfig {
-            redis_url: Some(Secret::new(redis_url)),
             api_token: Some(Secret::new(API_TOKEN)),
-            ..StandaloneConfig::default()
+            ..cfg
         };
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {

@@ -18,6 +18,8 @@ const STARTUP: Duration = Duration::from_secs(10);
 pub struct RedisServer {
     pub port: u16,
     child: Option<Child>,
+    /// With [`RedisServer::start_tls`]: the TLS port and its arguments.
+    tls: Option<(u16, Vec<String>)>,
 }
 
 impl RedisServer {
@@ -35,7 +37,39 @@ impl RedisServer {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
             l.local_addr().expect("local addr").port()
         };
-        RedisServer { port, child: None }
+        RedisServer {
+            port,
+            child: None,
+            tls: None,
+        }
+    }
+
+    /// Starts redis-server with a TLS port as well (`cert`/`key` PEM files
+    /// for the server, clients not asked for certificates). The plain port
+    /// stays for readiness checks.
+    pub async fn start_tls(cert: &std::path::Path, key: &std::path::Path) -> RedisServer {
+        let mut server = RedisServer::reserve();
+        let tls_port = RedisServer::reserve().port;
+        let path = |p: &std::path::Path| p.display().to_string();
+        let args = vec![
+            "--tls-port".into(),
+            tls_port.to_string(),
+            "--tls-cert-file".into(),
+            path(cert),
+            "--tls-key-file".into(),
+            path(key),
+            "--tls-auth-clients".into(),
+            "no".into(),
+        ];
+        server.tls = Some((tls_port, args));
+        server.spawn().await;
+        server
+    }
+
+    /// `rediss://127.0.0.1:<tls port>` (after [`RedisServer::start_tls`]).
+    pub fn tls_url(&self) -> String {
+        let (port, _) = self.tls.as_ref().expect("started with start_tls");
+        format!("rediss://127.0.0.1:{port}")
     }
 
     /// `redis://127.0.0.1:<port>`.
@@ -61,6 +95,7 @@ impl RedisServer {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--dir", "/tmp"])
+            .args(self.tls.iter().flat_map(|(_, args)| args))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
