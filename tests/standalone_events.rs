@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use siogate::protocol::engineio::Revision;
 use siogate::standalone::{JwtKey, JwtOptions, NamespacePolicy, Standalone, WebhookOptions};
-use standalone_harness::net::{Reply, webhook_server};
+use standalone_harness::net::{Reply, webhook_server, webhook_server_tls};
 use standalone_harness::{Client, api, gateway};
 
 fn with_webhook(url: &str, timeout: Duration) -> Standalone {
@@ -181,4 +181,43 @@ async fn webhook_failure_and_timeout_ack_an_error() {
             "{event}"
         );
     }
+}
+
+#[tokio::test]
+async fn https_webhook_is_verified_against_its_ca_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca = common::tls::TestCa::new("webhook CA");
+    let leaf = ca.leaf("webhook", &["localhost"]);
+    let reply: Reply = Arc::new(|body| (200, body["args"].to_string()));
+    let (url, mut requests) = webhook_server_tls(reply, leaf.server_config()).await;
+    assert!(url.starts_with("https://"), "{url}");
+    let with_ca = |ca_file: std::path::PathBuf| {
+        let url = url.clone();
+        gateway(move |o| {
+            o.namespaces = NamespacePolicy::List(vec!["/chat".into()]);
+            o.webhook = Some(WebhookOptions {
+                ca_file: Some(ca_file),
+                ..WebhookOptions::new(url)
+            });
+        })
+    };
+
+    let gw = with_ca(ca.write(dir.path(), "ca.pem"));
+    let (mut c, _) = connected_v5(&gw, "").await;
+    c.send(r#"2/chat,1["save",{"over":"tls"}]"#).await.unwrap();
+    assert_eq!(next_packets(&c).await, [r#"3/chat,1[{"over":"tls"}]"#]);
+    let (body, _) = requests.recv().await.unwrap();
+    assert_eq!(body["event"], "save");
+
+    // A CA that did not sign the webhook's certificate: the call fails
+    // before any request is sent, and the client gets the error ack.
+    let other = common::tls::TestCa::new("another CA");
+    let gw = with_ca(other.write(dir.path(), "other.pem"));
+    let (mut c, _) = connected_v5(&gw, "").await;
+    c.send(r#"2/chat,2["save",{"over":"tls"}]"#).await.unwrap();
+    assert_eq!(
+        next_packets(&c).await,
+        [r#"3/chat,2[{"error":"webhook error"}]"#]
+    );
+    assert!(requests.try_recv().is_err(), "no request got through");
 }

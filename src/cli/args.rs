@@ -104,6 +104,9 @@ pub struct StandaloneArgs {
     /// POST client events to this URL; its reply becomes the ack.
     #[arg(long, value_name = "URL")]
     pub webhook: Option<String>,
+    /// CA certificates (PEM) that verify an https:// webhook instead of the system roots.
+    #[arg(long, value_name = "FILE")]
+    pub webhook_ca: Option<PathBuf>,
     /// Allowed namespace (repeatable). Default: any.
     #[arg(long = "namespace", value_name = "NSP")]
     pub namespaces: Vec<String>,
@@ -253,6 +256,8 @@ impl StandaloneArgs {
             config.standalone.webhook_url = self.webhook.map(Some),
             "--webhook"
         );
+        let ca = self.webhook_ca.map(Some);
+        over!(o, config.standalone.webhook_ca_file = ca, "--webhook-ca");
         let nsps = (!self.namespaces.is_empty()).then_some(self.namespaces);
         over!(o, config.standalone.namespaces = nsps, "--namespace");
         let redis = self.redis.map(|r| Some(Secret::new(r)));

@@ -37,6 +37,9 @@ pub struct StandaloneConfig {
     pub webhook_url: Option<String>,
     /// How long a webhook call may take. Default 5000 ms.
     pub webhook_timeout_ms: u64,
+    /// With an `https://` webhook_url: PEM file of the CA certificates that
+    /// verify the webhook server instead of the system roots. Default none.
+    pub webhook_ca_file: Option<PathBuf>,
     /// `redis://` or `rediss://` URL switching to the Redis cluster adapter.
     /// Default none (single node, in memory).
     pub redis_url: Option<Secret>,
@@ -66,6 +69,7 @@ impl Default for StandaloneConfig {
             jwt: JwtConfig::default(),
             webhook_url: None,
             webhook_timeout_ms: 5_000,
+            webhook_ca_file: None,
             redis_url: None,
             redis_ca_file: None,
             max_dynamic_namespaces: 10_000,
@@ -168,6 +172,16 @@ impl StandaloneConfig {
         }
         if let Some(url) = &self.webhook_url {
             check_http_url("standalone.webhook_url", url)?;
+        }
+        let https = self
+            .webhook_url
+            .as_ref()
+            .is_some_and(|u| u.starts_with("https://"));
+        if self.webhook_ca_file.is_some() && !https {
+            return Err(Invalid::new(
+                "standalone.webhook_ca_file",
+                "only used with an https:// webhook_url",
+            ));
         }
         if self.webhook_timeout_ms == 0 {
             return Err(Invalid::new(

@@ -36,6 +36,7 @@ impl Options {
         });
         let webhook = cfg.webhook_url.as_ref().map(|url| WebhookOptions {
             timeout: Duration::from_millis(cfg.webhook_timeout_ms),
+            ca_file: cfg.webhook_ca_file.clone(),
             ..WebhookOptions::new(url.clone())
         });
         Ok(Options {

@@ -1,6 +1,7 @@
 //! The backend webhook: client events (other than the built-in join/leave)
-//! are POSTed as JSON to a configured `http://` URL, and the JSON reply
-//! becomes the client's ack.
+//! are POSTed as JSON to a configured `http://` or `https://` URL, and the
+//! JSON reply becomes the client's ack. `https://` verifies the server
+//! against the system roots or a configured CA file (`crate::tls::client`).
 //!
 //! Request body: `{"namespace","socket","event","args","claims","query","auth"}`
 //! (`claims` is the verified token's claims or null; `query` the handshake
@@ -11,11 +12,13 @@
 //! empty body → no args; `{"$bin":…}` values become binary attachments).
 //! Other statuses, bad JSON, a body over the limit, or no answer within the
 //! timeout are errors. Connections are pooled (hyper-util's client).
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Uri, header};
 use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -26,8 +29,11 @@ use super::StandaloneError;
 /// Webhook settings.
 #[derive(Debug, Clone)]
 pub struct WebhookOptions {
-    /// `http://host:port/path` (no TLS).
+    /// `http://host:port/path` or `https://…`.
     pub url: String,
+    /// For `https://`: PEM file of the CA certificates that verify the
+    /// webhook server instead of the system roots. Default none.
+    pub ca_file: Option<std::path::PathBuf>,
     /// Sent as `Authorization: Bearer <token>` when set.
     pub bearer_token: Option<String>,
     /// Whole-call timeout. Default 5 s.
@@ -43,6 +49,7 @@ impl WebhookOptions {
     pub fn new(url: impl Into<String>) -> WebhookOptions {
         WebhookOptions {
             url: url.into(),
+            ca_file: None,
             bearer_token: None,
             timeout: Duration::from_secs(5),
             max_in_flight_per_session: 16,
@@ -66,7 +73,7 @@ pub enum WebhookError {
 
 /// A configured webhook.
 pub struct Webhook {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     uri: Uri,
     auth: Option<HeaderValue>,
     timeout: Duration,
@@ -78,8 +85,13 @@ impl Webhook {
     pub fn new(opts: &WebhookOptions) -> Result<Webhook, StandaloneError> {
         let bad = |why: &str| StandaloneError::InvalidWebhook(format!("{}: {why}", opts.url));
         let uri: Uri = opts.url.parse().map_err(|_| bad("not a URL"))?;
-        if uri.scheme_str() != Some("http") || uri.host().is_none() {
-            return Err(bad("must be an http:// URL"));
+        let https = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => return Err(bad("must be an http:// or https:// URL")),
+        };
+        if uri.host().is_none() {
+            return Err(bad("must be an http:// or https:// URL"));
         }
         let auth = opts
             .bearer_token
@@ -90,6 +102,28 @@ impl Webhook {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(opts.timeout));
         connector.set_nodelay(true);
+        connector.enforce_http(false);
+        let tls = if https {
+            let roots = match &opts.ca_file {
+                Some(path) => crate::tls::client::load_pem(path),
+                None => Ok(crate::tls::client::system_roots()),
+            };
+            roots.and_then(crate::tls::client::client_config)
+        } else {
+            // Never used for http:// (no certificate is ever checked).
+            crate::tls::client::builder().map(|b| {
+                Arc::new(
+                    b.with_root_certificates(tokio_rustls::rustls::RootCertStore::empty())
+                        .with_no_client_auth(),
+                )
+            })
+        }
+        .map_err(|e| bad(&e))?;
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config(Arc::unwrap_or_clone(tls))
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let client = Client::builder(TokioExecutor::new()).build(connector);
         Ok(Webhook {
             client,
@@ -173,10 +207,20 @@ mod tests {
     }
 
     #[test]
-    fn only_http_urls_are_accepted() {
+    fn only_http_and_https_urls_are_accepted() {
         assert!(Webhook::new(&WebhookOptions::new("http://127.0.0.1:9/hook")).is_ok());
-        for bad in ["https://x/hook", "ftp://x", "not a url", "/relative"] {
+        for bad in ["ftp://x", "not a url", "/relative", "ws://x/hook"] {
             assert!(Webhook::new(&WebhookOptions::new(bad)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn https_with_an_unreadable_ca_file_names_it() {
+        let opts = WebhookOptions {
+            ca_file: Some("/nonexistent/hook-ca.pem".into()),
+            ..WebhookOptions::new("https://127.0.0.1:9/hook")
+        };
+        let err = Webhook::new(&opts).err().expect("refused").to_string();
+        assert!(err.contains("/nonexistent/hook-ca.pem"), "{err}");
     }
 }

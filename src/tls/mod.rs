@@ -6,10 +6,13 @@
 //! - `certs`: PEM chain + key loading (errors name the field and the file).
 //! - `sni`: the certificate store and rustls' `ResolvesServerCert` over it.
 //! - `reload`: file polling and SIGHUP; a bad new file keeps the old set.
+//! - `client`: client configurations for outgoing TLS (system roots, PEM
+//!   CA files), shared by `wss://` upstreams and `https://` webhooks.
 //!
 //! [`check_files`] is the start-up check of every TLS file a configuration
 //! names (including `[proxy.tls]`), run right after `Config::validate`.
 pub mod certs;
+pub mod client;
 pub mod reload;
 pub mod sni;
 

@@ -98,6 +98,24 @@ pub fn self_signed(cn: &str, sans: &[&str]) -> Leaf {
     }
 }
 
+impl Leaf {
+    /// A rustls server configuration presenting this certificate (for test
+    /// servers that are not siogate, e.g. an https webhook receiver).
+    pub fn server_config(&self) -> Arc<tokio_rustls::rustls::ServerConfig> {
+        let key = rustls_pemfile::private_key(&mut self.key_pem.as_bytes())
+            .expect("read key PEM")
+            .expect("a private key");
+        let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+        let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![self.der.clone()], key)
+            .expect("server certificate");
+        Arc::new(config)
+    }
+}
+
 fn leaf_params(cn: &str, sans: &[&str]) -> (CertificateParams, KeyPair) {
     let names: Vec<String> = sans.iter().map(ToString::to_string).collect();
     let mut params = CertificateParams::new(names).expect("leaf params");

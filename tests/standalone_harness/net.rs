@@ -195,44 +195,82 @@ pub async fn ws_until_closed(ws: &mut Ws) -> Vec<String> {
 /// What the fake backend answers: status and body.
 pub type Reply = Arc<dyn Fn(&Value) -> (u16, String) + Send + Sync>;
 
+/// What the webhook receiver passes on: each request's body and its
+/// `Authorization` header.
+pub type HookRequests = mpsc::UnboundedReceiver<(Value, Option<String>)>;
+
 /// A webhook receiver: returns its URL and the stream of request bodies.
-pub async fn webhook_server(
+pub async fn webhook_server(reply: Reply) -> (String, HookRequests) {
+    hook_server(reply, None).await
+}
+
+/// The same over TLS (`https://localhost:<port>/hook`), with the server
+/// configuration the test built (its certificate must cover `localhost`).
+pub async fn webhook_server_tls(
     reply: Reply,
-) -> (String, mpsc::UnboundedReceiver<(Value, Option<String>)>) {
+    tls: Arc<tokio_rustls::rustls::ServerConfig>,
+) -> (String, HookRequests) {
+    hook_server(reply, Some(tokio_rustls::TlsAcceptor::from(tls))).await
+}
+
+async fn hook_server(
+    reply: Reply,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> (String, HookRequests) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = mpsc::unbounded_channel();
+    let url = match tls {
+        Some(_) => format!("https://localhost:{}/hook", addr.port()),
+        None => format!("http://{addr}/hook"),
+    };
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let tx = tx.clone();
-            let reply = reply.clone();
+            let (tx, reply, tls) = (tx.clone(), reply.clone(), tls.clone());
             tokio::spawn(async move {
-                let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                    let tx = tx.clone();
-                    let reply = reply.clone();
-                    async move {
-                        let auth = req
-                            .headers()
-                            .get("authorization")
-                            .map(|v| v.to_str().unwrap().to_string());
-                        let body = req.into_body().collect().await.unwrap().to_bytes();
-                        let body: Value = serde_json::from_slice(&body).unwrap();
-                        let (status, text) = reply(&body);
-                        let _ = tx.send((body, auth));
-                        if status == 0 {
-                            // Never answer (timeout test).
-                            std::future::pending::<()>().await;
+                match tls {
+                    // A failed handshake (a client that refuses the
+                    // certificate) just ends the connection.
+                    Some(acceptor) => {
+                        if let Ok(stream) = acceptor.accept(stream).await {
+                            serve_hook(stream, tx, reply).await;
                         }
-                        let mut resp = http::Response::new(Full::new(Bytes::from(text)));
-                        *resp.status_mut() = http::StatusCode::from_u16(status).unwrap();
-                        Ok::<_, Infallible>(resp)
                     }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
+                    None => serve_hook(stream, tx, reply).await,
+                }
             });
         }
     });
-    (format!("http://{addr}/hook"), rx)
+    (url, rx)
+}
+
+/// Serves webhook calls on one connection.
+async fn serve_hook<S>(stream: S, tx: mpsc::UnboundedSender<(Value, Option<String>)>, reply: Reply)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+        let tx = tx.clone();
+        let reply = reply.clone();
+        async move {
+            let auth = req
+                .headers()
+                .get("authorization")
+                .map(|v| v.to_str().unwrap().to_string());
+            let body = req.into_body().collect().await.unwrap().to_bytes();
+            let body: Value = serde_json::from_slice(&body).unwrap();
+            let (status, text) = reply(&body);
+            let _ = tx.send((body, auth));
+            if status == 0 {
+                // Never answer (timeout test).
+                std::future::pending::<()>().await;
+            }
+            let mut resp = http::Response::new(Full::new(Bytes::from(text)));
+            *resp.status_mut() = http::StatusCode::from_u16(status).unwrap();
+            Ok::<_, Infallible>(resp)
+        }
+    });
+    let _ = http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), svc)
+        .await;
 }
