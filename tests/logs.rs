@@ -34,16 +34,7 @@ fn session_span(line: &Value) -> Option<&Value> {
 
 #[tokio::test]
 async fn json_logs_carry_the_session_span_fields() {
-    let s = Siogate::start(&[
-        "standalone",
-        "--api-token",
-        "t",
-        "--log-format",
-        "json",
-        "--log-level",
-        "debug",
-    ])
-    .await;
+    let s = Siogate::standalone(&["--log-format", "json", "--log-level", "debug"]).await;
     let url = format!("http://{}", s.addr);
     let (mut c, _) = Client::connect(&ClientOpts::new(4, &url).no_reconnect()).await;
     c.proc.wait_ev("upgrade", WAIT).await;

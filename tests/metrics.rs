@@ -157,14 +157,7 @@ async fn standalone_session_and_push_calls_move_the_counters() {
 
 #[tokio::test]
 async fn an_upgrade_moves_the_session_from_the_polling_to_the_websocket_gauge() {
-    let s = Siogate::start(&[
-        "standalone",
-        "--api-token",
-        "t",
-        "--metrics-listen",
-        "127.0.0.1:0",
-    ])
-    .await;
+    let s = Siogate::standalone(&["--metrics-listen", "127.0.0.1:0"]).await;
     let polling = series(
         "siogate_sessions",
         r#"mode="standalone",transport="polling",eio="3""#,
@@ -206,14 +199,7 @@ async fn an_upgrade_moves_the_session_from_the_polling_to_the_websocket_gauge() 
 
 #[tokio::test]
 async fn health_endpoints_answer_on_both_listeners_and_metrics_only_on_its_own() {
-    let s = Siogate::start(&[
-        "standalone",
-        "--api-token",
-        "t",
-        "--metrics-listen",
-        "127.0.0.1:0",
-    ])
-    .await;
+    let s = Siogate::standalone(&["--metrics-listen", "127.0.0.1:0"]).await;
     assert_eq!(
         s.get_metrics_listener("/healthz").await,
         (200, "ok\n".into())

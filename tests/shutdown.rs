@@ -120,14 +120,7 @@ async fn sigterm_in_proxy_mode_closes_the_upstream_sessions_too() {
 
 #[tokio::test]
 async fn sigint_caps_the_grace_period_at_one_second() {
-    let mut s = Siogate::start(&[
-        "standalone",
-        "--api-token",
-        "t",
-        "--shutdown-grace",
-        "60000",
-    ])
-    .await;
+    let mut s = Siogate::standalone(&["--shutdown-grace", "60000"]).await;
     let _stuck = stuck_connection(&s).await;
     let sent = Instant::now();
     s.signal("INT");
@@ -143,10 +136,7 @@ async fn sigint_caps_the_grace_period_at_one_second() {
 
 #[tokio::test]
 async fn sigterm_waits_for_the_configured_grace_period_at_most_and_reports_not_ready() {
-    let mut s = Siogate::start(&[
-        "standalone",
-        "--api-token",
-        "t",
+    let mut s = Siogate::standalone(&[
         "--shutdown-grace",
         "1500",
         "--metrics-listen",
@@ -175,14 +165,7 @@ async fn sigterm_waits_for_the_configured_grace_period_at_most_and_reports_not_r
 
 #[tokio::test]
 async fn a_second_signal_exits_at_once() {
-    let mut s = Siogate::start(&[
-        "standalone",
-        "--api-token",
-        "t",
-        "--shutdown-grace",
-        "60000",
-    ])
-    .await;
+    let mut s = Siogate::standalone(&["--shutdown-grace", "60000"]).await;
     let _stuck = stuck_connection(&s).await;
     s.signal("TERM");
     s.wait_stderr("shutdown started", Duration::from_secs(5))

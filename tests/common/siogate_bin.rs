@@ -33,6 +33,13 @@ pub struct Siogate {
 }
 
 impl Siogate {
+    /// `siogate standalone --api-token t <args…>`, started as [`Siogate::start`] does.
+    pub async fn standalone(args: &[&str]) -> Siogate {
+        let mut all = vec!["standalone", "--api-token", "t"];
+        all.extend_from_slice(args);
+        Siogate::start(&all).await
+    }
+
     /// Starts `siogate <args…> --listen 127.0.0.1:0` (RUST_LOG cleared) and
     /// waits for its listening line (and the metrics line when `args` has
     /// `--metrics-listen`).
