@@ -18,7 +18,8 @@
 //! - [`server`]: accept loop, HTTP routing by path, the [`server::Backend`]
 //!   trait both modes implement.
 //! - [`proxy`]: proxy mode — the pure `normalize` state machine, the upstream
-//!   leg, the pump between the two.
+//!   leg, the pump between the two, and `inject` (Redis-emitter pushes into
+//!   proxied sessions, over [`cluster`]'s Redis link and wire format).
 //! - [`metrics`]: process-wide Prometheus counters and the readiness
 //!   registry (served by `server::ops`).
 //! - [`standalone`]: standalone mode — namespaces, rooms, the `Adapter`

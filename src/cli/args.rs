@@ -22,7 +22,9 @@ macro_rules! over {
     };
 }
 
+mod inject;
 mod limits;
+pub use inject::InjectArgs;
 pub use limits::LimitArgs;
 
 /// Flags of both modes (the client-facing server core and logging).
@@ -157,6 +159,8 @@ pub struct ProxyArgs {
     /// Do not verify upstream certificates (test setups only; logs a warning).
     #[arg(long)]
     pub upstream_insecure: bool,
+    #[command(flatten)]
+    pub inject: InjectArgs,
 }
 
 impl CommonArgs {
@@ -322,6 +326,7 @@ impl ProxyArgs {
             config.proxy.tls.insecure_skip_verify = insecure,
             "--upstream-insecure"
         );
+        self.inject.apply(config, &mut o);
         o
     }
 }

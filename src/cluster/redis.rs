@@ -48,6 +48,9 @@ pub struct LinkOptions {
     /// For `rediss://`: PEM certificates that replace the system roots when
     /// verifying the Redis server. Default none (the system roots).
     pub tls_roots_pem: Option<Vec<u8>>,
+    /// Whether `/readyz` fails while the link is down. Default true; proxy
+    /// mode turns it off (Redis only feeds injected pushes there).
+    pub ready_check: bool,
 }
 
 impl Default for LinkOptions {
@@ -57,6 +60,7 @@ impl Default for LinkOptions {
             max_backoff: Duration::from_secs(2),
             timeout: Duration::from_secs(2),
             tls_roots_pem: None,
+            ready_check: true,
         }
     }
 }
@@ -90,8 +94,8 @@ pub(super) struct Inner {
     /// Why the last connection attempt failed (empty once connected): shown
     /// by `/readyz` and in the push API's 503 while the link is down.
     pub(super) last_error: Arc<Mutex<String>>,
-    /// `/readyz` fails with "redis: …" while the link is down.
-    _ready: crate::metrics::Registration,
+    /// `/readyz` fails with "redis: …" while the link is down (if asked).
+    _ready: Option<crate::metrics::Registration>,
 }
 
 impl RedisLink {
@@ -145,7 +149,9 @@ impl RedisLink {
         });
         crate::metrics::global().cluster_redis_up.set(0);
         let inner = Arc::new(Inner {
-            _ready: crate::metrics::readiness().register("redis", check),
+            _ready: opts
+                .ready_check
+                .then(|| crate::metrics::readiness().register("redis", check)),
             publisher,
             subs: Mutex::new(Subscriptions::default()),
             commands,

@@ -2,7 +2,7 @@
 //! loading from a TOML file with errors that name the file, line and reason.
 //!
 //! One root [`Config`] holds `[server]` (the client-facing core, both modes),
-//! `[standalone]`, `[proxy]` (with `[proxy.tls]`), `[log]`, `[metrics]` and `[tls]`. Every struct denies unknown keys and
+//! `[standalone]`, `[proxy]` (with `[proxy.tls]`, `[proxy.redis]`), `[log]`, `[metrics]` and `[tls]`. Every struct denies unknown keys and
 //! defaults every field, so an empty file is a valid standalone config.
 //! [`Config::from_file`] is the only function here that does I/O.
 mod error;
@@ -10,6 +10,7 @@ mod limits;
 mod log;
 mod metrics;
 mod proxy;
+mod proxy_redis;
 mod secret;
 mod server;
 mod standalone;
@@ -27,6 +28,7 @@ pub use limits::LimitsConfig;
 pub use log::{LogConfig, LogFormat};
 pub use metrics::MetricsConfig;
 pub use proxy::{Balance, ProxyConfig, UpstreamFlavor, UpstreamUrl};
+pub use proxy_redis::ProxyRedisConfig;
 pub use secret::Secret;
 pub use server::ServerConfig;
 pub use standalone::{JwtConfig, StandaloneConfig};

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::Deserialize;
 
 use super::error::Invalid;
+use super::proxy_redis::ProxyRedisConfig;
 use super::tls::UpstreamTlsConfig;
 use super::validate::{check_path, check_positive};
 
@@ -46,6 +47,8 @@ pub struct ProxyConfig {
     pub max_upstream_message_bytes: usize,
     /// `[proxy.tls]`: trust and client certificate for `wss://` upstreams.
     pub tls: UpstreamTlsConfig,
+    /// `[proxy.redis]`: inject Redis-emitter pushes into client sessions.
+    pub redis: ProxyRedisConfig,
 }
 
 impl Default for ProxyConfig {
@@ -62,6 +65,7 @@ impl Default for ProxyConfig {
             max_pending_packets: 64,
             max_upstream_message_bytes: 16 * 1024 * 1024,
             tls: UpstreamTlsConfig::default(),
+            redis: ProxyRedisConfig::default(),
         }
     }
 }
@@ -104,6 +108,7 @@ impl ProxyConfig {
         if let Some(p) = &self.raw_engineio_path {
             check_path("proxy.raw_engineio_path", p)?;
         }
+        self.redis.validate()?;
         self.tls.validate()
     }
 }

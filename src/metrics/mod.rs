@@ -37,7 +37,8 @@
 //! | `tls_handshakes_total` | counter | outcome | client-side TLS handshakes |
 //! | `tls_reloads_total` | counter | outcome | certificate reloads |
 //! | `limit_refusals_total` | counter | kind | connections, handshakes or packets refused by a limit |
-//! | `cluster_redis_up` | gauge | | 1 while the Redis cluster adapter is connected |
+//! | `cluster_redis_up` | gauge | | 1 while the Redis link is up (cluster mode, or proxy `--redis`) |
+//! | `proxy_injected_total`, `proxy_inject_skipped_total`, `proxy_inject_sessions` | | | Redis-emitter injection in proxy mode (a [`Collector`] of `proxy::inject`) |
 //! | `shutting_down` | gauge | | 1 once a graceful shutdown began |
 mod exposition;
 pub(crate) mod family;

@@ -88,6 +88,8 @@ pub(super) struct Core {
     pub(super) gauges: Arc<Gauges>,
     /// Cancelled at shutdown; every session token is a child.
     pub(super) cancel: CancellationToken,
+    /// Redis-emitter pushes into sessions, when `[proxy.redis]` is on.
+    pub(super) inject: Option<Arc<super::inject::Injector>>,
 }
 
 /// The proxy [`Backend`].

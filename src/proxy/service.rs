@@ -32,6 +32,8 @@ pub enum ProxyError {
     NoFlavor,
     #[error("wss:// upstreams: {0}")]
     Tls(String),
+    #[error("proxy.redis: {0}")]
+    Redis(String),
 }
 
 /// A configured proxy, ready to serve.
@@ -81,6 +83,10 @@ impl Proxy {
             max_pending_packets: p.max_pending_packets,
             ..Options::default()
         };
+        let cancel = CancellationToken::new();
+        // The link needs a runtime: it is started here, inside one.
+        let inject = super::inject::Injector::start(&p.redis, cancel.child_token())
+            .map_err(|e| ProxyError::Redis(e.to_string()))?;
         let core = Core {
             flavor,
             norm,
@@ -90,7 +96,8 @@ impl Proxy {
             leg_queue: config.server.max_queue_packets.max(1),
             tasks: TaskTracker::new(),
             gauges: Arc::new(Gauges::default()),
-            cancel: CancellationToken::new(),
+            cancel,
+            inject,
         };
         Ok(Proxy {
             backend: ProxyBackend {
@@ -110,6 +117,11 @@ impl Proxy {
     /// The upstreams and their health.
     pub fn balancer(&self) -> Arc<Balancer> {
         self.backend.balancer()
+    }
+
+    /// The Redis-emitter injector, when `[proxy.redis]` is on.
+    pub fn injector(&self) -> Option<Arc<super::inject::Injector>> {
+        self.backend.core.inject.clone()
     }
 
     /// Serves on `listener` (plain, TLS or both) until `shutdown` completes, then closes every

@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::backend::Core;
+use super::inject::member::Member;
 use super::normalize::{Action, LegId, Normalizer, reason};
 use super::upstream::{LegError, Outbound};
 use crate::metrics::{self, NormalizeKind};
@@ -97,6 +98,8 @@ pub(super) struct State {
     pub(super) pin: Pin,
     /// `open` waits here for the first leg (the SIO4 root) to open or fail.
     pub(super) first_open: Option<oneshot::Sender<Result<(), LegError>>>,
+    /// Redis-emitter injection (`[proxy.redis]`); boxed, as it is optional.
+    pub(super) inject: Option<Box<Member>>,
 }
 
 thread_local! {
@@ -133,6 +136,8 @@ impl Shared {
     ) -> Shared {
         let headers = super::upstream::forwarded_headers(handshake);
         let cancel = core.cancel.child_token();
+        let inject = core.inject.as_ref();
+        let inject = inject.map(|i| Box::new(Member::new(i.clone(), handshake.query.clone())));
         Shared {
             core,
             sink,
@@ -144,6 +149,7 @@ impl Shared {
                 legs: Vec::new(),
                 pin,
                 first_open: None,
+                inject,
             }),
         }
     }
@@ -159,6 +165,10 @@ impl Shared {
         let mut st = self.lock();
         let mut out = SCRATCH.take();
         f(&mut st, &mut out);
+        let closed = st.norm.is_closed();
+        if let Some(member) = st.inject.as_mut() {
+            member.observe(&out, closed, self);
+        }
         self.apply(&mut st, &mut out);
         drop(st);
         out.clear();
@@ -306,7 +316,12 @@ impl Shared {
 
     /// One complete Socket.IO message from the client.
     pub(super) fn from_client(self: &Arc<Self>, msg: Message) {
-        self.with_norm(|st, out| st.norm.on_client(msg, out));
+        self.with_norm(|st, out| {
+            if let Some(member) = st.inject.as_mut() {
+                member.on_client(&msg.packet);
+            }
+            st.norm.on_client(msg, out);
+        });
     }
 }
 

@@ -21,6 +21,7 @@
 // Stdout lines:
 //   {"ev":"connect","id","transport"}   {"ev":"connect_error","message","data"}
 //   {"ev":"event","name","args","ack"}  {"ev":"ack","id","args"}
+//   {"ev":"nsp_event","nsp","name","args"}  (an event on an "open"ed namespace)
 //   {"ev":"disconnect","reason"}        {"ev":"upgrade","transport"}
 //   {"ev":"reconnect_attempt","attempt"} {"ev":"reconnect","attempt"}
 //   {"ev":"error","message","data"}     (2.x: engine errors, and ERROR packets
@@ -128,6 +129,13 @@ onStdin((cmd) => {
 function openNamespace(nsp) {
   const extra = manager.socket(nsp, opts.auth ? { auth: JSON.parse(opts.auth) } : {});
   extra.on('connect', () => out({ ev: 'connect', nsp, id: extra.id }));
+  // Its events are reported as "nsp_event" (never mistaken for the main socket's).
+  const extraOnevent = extra.onevent;
+  extra.onevent = function (packet) {
+    const args = packet.data || [];
+    out({ ev: 'nsp_event', nsp, name: args[0], args: encode(args.slice(1)) });
+    return extraOnevent.call(this, packet);
+  };
   const refused = (err) => out({
     ev: 'connect_error',
     nsp,

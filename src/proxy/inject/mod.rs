@@ -1,0 +1,152 @@
+//! Redis-emitter pushes injected into proxied client sessions (issue 6
+//! item 3): backends that push with `@socket.io/redis-emitter` (or its
+//! ports) reach clients of a legacy gateway that cannot read Redis.
+//!
+//! - [`Injector`]: the Redis link (reconnects and re-subscribes by itself)
+//!   and the room rules; started by `Proxy` when `[proxy.redis] url` is set.
+//! - `registry`: namespace → sessions, room → sessions.
+//! - `member`: one session's listing, kept in step with its normalizer.
+//! - `rooms`: the rooms a session joins (`room_from_query`,
+//!   `room_from_claim`).
+//! - `handler`: Redis broadcasts → packets queued into matching sessions.
+//!
+//! Subscriptions: the pattern `<prefix>#<nsp>#*` of a namespace once a
+//! session connected to it (kept afterwards, as standalone mode does).
+//! Redis is optional for proxying: while it is down, sessions keep being
+//! proxied, pushes sent meanwhile are not seen (Redis pub/sub keeps
+//! nothing), `siogate_cluster_redis_up` is 0, and `/readyz` is unaffected.
+mod handler;
+pub(super) mod member;
+pub mod registry;
+pub mod rooms;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::cluster::redis::{ClusterError, LinkOptions, MessageHandler, RedisLink};
+use crate::cluster::wire::Channels;
+use crate::config::ProxyRedisConfig;
+use crate::metrics::{Collector, Exposition};
+use registry::{MemberId, Recipient, Registry};
+use rooms::RoomRules;
+
+/// The Redis side of proxy mode. See the module docs.
+pub struct Injector {
+    hub: Arc<Hub>,
+    pub(super) rules: RoomRules,
+    link: RedisLink,
+    next_id: AtomicU64,
+}
+
+/// What the Redis reader task shares with the sessions.
+pub(super) struct Hub {
+    prefix: String,
+    registry: Registry,
+    /// Namespaces whose pattern is subscribed (channels of each).
+    subscribed: Mutex<Vec<Channels>>,
+    /// Packets queued into sessions.
+    delivered: AtomicU64,
+    /// Messages not injected (malformed, not a plain event, …).
+    skipped: AtomicU64,
+}
+
+impl Injector {
+    /// Starts the link to `cfg.url` (not waiting for Redis). `None` when
+    /// injection is off. The link stops when `stop` is cancelled.
+    pub fn start(
+        cfg: &ProxyRedisConfig,
+        stop: CancellationToken,
+    ) -> Result<Option<Arc<Injector>>, ClusterError> {
+        let Some(url) = &cfg.url else {
+            return Ok(None);
+        };
+        let hub = Arc::new(Hub {
+            prefix: cfg.prefix().to_owned(),
+            registry: Registry::default(),
+            subscribed: Mutex::new(Vec::new()),
+            delivered: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+        });
+        let opts = LinkOptions {
+            ready_check: false,
+            ..LinkOptions::default()
+        };
+        let handler: Arc<dyn MessageHandler> = hub.clone();
+        let link = RedisLink::start(url.expose(), opts, handler, stop)?;
+        let collector: Arc<dyn Collector> = hub.clone();
+        crate::metrics::global().register(Arc::downgrade(&collector));
+        let rules = RoomRules::new(
+            cfg.room_from_query.clone(),
+            cfg.room_from_claim.clone(),
+            cfg.claim_secret.as_ref().map(|s| s.expose().as_bytes()),
+        );
+        Ok(Some(Arc::new(Injector {
+            hub,
+            rules,
+            link,
+            next_id: AtomicU64::new(1),
+        })))
+    }
+
+    /// The session index (for tests and status).
+    pub fn registry(&self) -> &Registry {
+        &self.hub.registry
+    }
+
+    /// Whether the Redis link is up.
+    pub fn is_up(&self) -> bool {
+        self.link.is_up()
+    }
+
+    fn next_member_id(&self) -> MemberId {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Lists a session; the first session of a namespace subscribes its
+    /// pattern (in the background: the caller holds the session's lock).
+    fn join(&self, nsp: &str, id: MemberId, me: Weak<dyn Recipient>, rooms: Vec<String>) {
+        self.hub.registry.join(nsp, id, me, rooms);
+        let channels = {
+            let mut subscribed = self
+                .hub
+                .subscribed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if subscribed.iter().any(|c| c.nsp() == nsp) {
+                return;
+            }
+            let ch = Channels::new(&self.hub.prefix, nsp);
+            subscribed.push(ch.clone());
+            ch
+        };
+        let link = self.link.clone();
+        tokio::spawn(async move {
+            // Kept by the link even when this fails: a reconnect subscribes it.
+            if let Err(e) = link.ensure(&[], &[channels.pattern()]).await {
+                tracing::warn!(nsp = %channels.nsp(), error = %e, "redis subscribe failed; retried on reconnect");
+            }
+        });
+    }
+}
+
+impl Collector for Hub {
+    fn collect(&self, out: &mut Exposition) {
+        out.counter(
+            "siogate_proxy_injected_total",
+            "Redis-emitter pushes queued into proxied client sessions (one per session).",
+            self.delivered.load(Ordering::Relaxed),
+        );
+        out.counter(
+            "siogate_proxy_inject_skipped_total",
+            "Redis messages not injected (malformed, not a plain event, one socket id).",
+            self.skipped.load(Ordering::Relaxed),
+        );
+        out.gauge(
+            "siogate_proxy_inject_sessions",
+            "Proxied sessions listed for injection, counted once per namespace.",
+            i64::try_from(self.registry.len()).unwrap_or(i64::MAX),
+        );
+    }
+}
