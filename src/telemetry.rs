@@ -91,7 +91,7 @@ pub fn session_span(hs: &crate::server::Handshake) -> tracing::Span {
         crate::protocol::engineio::Revision::V4 => 4,
     };
     tracing::debug_span!(parent: None, "session", sid = %hs.sid, peer.addr = %hs.remote,
-        transport, eio, upstream.addr = tracing::field::Empty)
+        transport, eio, client.ip = tracing::field::Empty, upstream.addr = tracing::field::Empty)
 }
 
 #[cfg(test)]

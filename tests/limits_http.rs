@@ -94,6 +94,32 @@ async fn per_ip_session_limit_answers_429_and_spares_existing_sessions() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_the_per_ip_limit_counts_forwarded_clients() {
+    let handshake = "/socket.io/?EIO=4&transport=polling";
+    let from = |client: &'static str| [("x-forwarded-for", client)];
+    let mut cfg = with_limits(|l| l.max_sessions_per_ip = Some(1));
+    cfg.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+    let srv = spawn(cfg).await;
+    // Two clients behind the same proxy (the peer is 127.0.0.1 for both).
+    let one = request(srv.addr, "GET", handshake, &from("203.0.113.1"), "").await;
+    assert_eq!(one.status, 200, "{}", one.text());
+    let two = request(srv.addr, "GET", handshake, &from("203.0.113.2"), "").await;
+    assert_eq!(two.status, 200, "another client: {}", two.text());
+    // The first client again, behind a chain of trusted hops, and with a
+    // spoofed address it put in front itself: still the same client.
+    let chain = [("x-forwarded-for", "6.6.6.6, 203.0.113.1, 127.0.0.9")];
+    let again = request(srv.addr, "GET", handshake, &chain, "").await;
+    assert_eq!(again.status, 429, "{}", again.text());
+
+    // Without trusted proxies the header is ignored: one peer, one session.
+    let srv = spawn(with_limits(|l| l.max_sessions_per_ip = Some(1))).await;
+    let one = request(srv.addr, "GET", handshake, &from("203.0.113.1"), "").await;
+    assert_eq!(one.status, 200);
+    let two = request(srv.addr, "GET", handshake, &from("203.0.113.2"), "").await;
+    assert_eq!(two.status, 429, "a forged header buys no extra session");
+}
+
+#[tokio::test]
 async fn connection_limit_closes_extra_tcp_connections_at_accept() {
     let srv = spawn(with_limits(|l| l.max_connections_per_ip = Some(1))).await;
     let (mut ws, _) = echo_session(&srv).await;

@@ -6,6 +6,7 @@
 //! defaults every field, so an empty file is a valid standalone config.
 //! [`Config::from_file`] is the only function here that does I/O.
 mod error;
+pub mod ipnet;
 mod limits;
 mod log;
 mod metrics;
@@ -24,6 +25,7 @@ use std::str::FromStr;
 use serde::Deserialize;
 
 pub use error::{ConfigError, Invalid, Location, line_col, line_of_field};
+pub use ipnet::IpNet;
 pub use limits::LimitsConfig;
 pub use log::{LogConfig, LogFormat};
 pub use metrics::MetricsConfig;

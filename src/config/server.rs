@@ -2,7 +2,7 @@
 //! are socket.io 4's.
 use serde::Deserialize;
 
-use super::LimitsConfig;
+use super::{IpNet, LimitsConfig};
 
 /// `[server]` in the TOML file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -39,6 +39,11 @@ pub struct ServerConfig {
     /// after every client was told to reconnect. SIGINT caps it at 1000 ms.
     /// Default 10000 ms.
     pub shutdown_grace_ms: u64,
+    /// Reverse proxies / load balancers in front of siogate (addresses or
+    /// CIDR blocks). A request from one of them is attributed to the client
+    /// its `X-Forwarded-For` names (per-IP session limits, logs). Default
+    /// empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<IpNet>,
     /// `[server.limits]`: connection, rate, size and time limits.
     pub limits: LimitsConfig,
 }
@@ -58,6 +63,7 @@ impl Default for ServerConfig {
             strict_heartbeat: true,
             backlog: 1024,
             shutdown_grace_ms: 10_000,
+            trusted_proxies: Vec::new(),
             limits: LimitsConfig::default(),
         }
     }

@@ -5,12 +5,15 @@
 //! - [`counter`]: live connections or sessions, globally and per client IP,
 //!   held by RAII permits.
 //! - [`bucket`]: the per-session packet token bucket (pure, no timers).
+//! - [`client_ip`]: the client's address behind trusted proxies
+//!   (`X-Forwarded-For`), for per-IP session limits.
 //! - [`namespaces`]: the namespaces a session has asked for, read from the
 //!   CONNECT/DISCONNECT headers without decoding the rest of the packet.
 //!
 //! Nothing here does I/O; the server core and transports decide what the
 //! client sees (an HTTP status, a close, a CONNECT_ERROR).
 pub mod bucket;
+pub mod client_ip;
 pub mod counter;
 pub mod namespaces;
 

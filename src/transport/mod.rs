@@ -243,7 +243,11 @@ pub async fn open_session<B: Backend>(
     if ctx.is_shutting_down() {
         return Err(Error::ShuttingDown);
     }
-    let peer = handshake.remote.ip();
+    let peer = crate::limits::client_ip::client_ip(
+        &ctx.cfg.trusted_proxies,
+        handshake.remote.ip(),
+        &handshake.headers,
+    );
     let permit = guard::admit_session(&ctx.sessions, peer)?;
     let guard = guard::Guard::new(
         &ctx.cfg.limits,
@@ -258,6 +262,9 @@ pub async fn open_session<B: Backend>(
     };
     let sid = handshake.sid.clone();
     let span = crate::telemetry::session_span(&handshake);
+    if peer != handshake.remote.ip() {
+        span.record("client.ip", tracing::field::display(peer));
+    }
     let session = Arc::new(Session::new(
         sid.clone(),
         handshake.eio,

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::Overrides;
-use crate::config::Config;
+use crate::config::{Config, IpNet};
 
 /// Limits that protect siogate and the upstreams behind it.
 #[derive(Debug, Args)]
@@ -35,6 +35,10 @@ pub struct LimitArgs {
     /// Namespaces one session may connect at once. Default 32.
     #[arg(long, value_name = "N")]
     pub max_namespaces: Option<u32>,
+    /// A reverse proxy in front (address or CIDR, repeatable): requests from it
+    /// count for the client its X-Forwarded-For names. Default: none.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl LimitArgs {
@@ -85,6 +89,12 @@ impl LimitArgs {
             o,
             config.server.limits.max_namespaces = l.max_namespaces,
             "--max-namespaces"
+        );
+        let proxies = (!l.trusted_proxies.is_empty()).then(|| l.trusted_proxies.clone());
+        over!(
+            o,
+            config.server.trusted_proxies = proxies,
+            "--trusted-proxy"
         );
     }
 }
