@@ -321,8 +321,17 @@ async fn queue_overflow_closes_a_non_polling_client() {
     .await;
     let (idle, _) = Poller::open(srv.addr, 4, "").await;
     let (busy, _) = Poller::open(srv.addr, 4, "").await;
+    let overflows = || {
+        siogate::metrics::global()
+            .queue_overflows
+            .get(siogate::metrics::Queue::Client)
+    };
+    let before = overflows();
     assert_eq!(idle.post("4flood:20:10").await.text(), "ok");
     assert_eq!(srv.closed(&idle.sid).await, CloseReason::QueueFull);
+    // Counted once (process-wide counter: other tests of this binary never
+    // overflow a queue); later pushes to the closed session are not.
+    assert_eq!(overflows() - before, 1);
     assert_eq!(busy.post("4alive").await.text(), "ok");
     assert_eq!(busy.get().await.text(), "4alive");
 }
