@@ -5,9 +5,10 @@
 //! redis-server into the sessions they select: by namespace, by the rooms
 //! derived from `room_from_query` (`user=42` → `user:42`), minus `except`
 //! rooms, binary arguments as binary, while the upstream traffic (acks)
-//! goes on. Sessions leave the index when they leave a namespace or end;
-//! Redis down at start does not stop proxying, and pushes flow once it is
-//! up. Bad `[proxy.redis]` config stops the binary naming file and line.
+//! goes on. Rooms from JWT claims need a token that verifies. Sessions
+//! leave the index when they leave a namespace or end; Redis down (at start
+//! or mid-test) does not stop proxying, and pushes flow once it is back.
+//! The flags and bad config are in `proxy_redis_config.rs`.
 //!
 //! Exactness without waiting out windows: after the pushes under test the
 //! same emitter sends a `mark` to each namespace; Redis and the proxy keep
@@ -18,8 +19,6 @@
 mod common;
 mod proxy_harness;
 
-use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,7 +28,7 @@ use common::node::{Client, ClientOpts, STEP, Transports, Upstream, bin};
 use common::redis_server::RedisServer;
 use proxy_harness::{TestProxy, config, echo, node_ws, spawn_proxy, wait_until};
 use serde_json::{Value, json};
-use siogate::config::Secret;
+use siogate::config::{ProxyRedisConfig, Secret};
 use siogate::proxy::Proxy;
 use siogate::proxy::inject::Injector;
 use tokio::time::Instant;
@@ -37,19 +36,29 @@ use tokio::time::Instant;
 const BYTES: [u8; 5] = [0, 1, 0x7f, 0x80, 0xff];
 
 /// A proxy for `flavor` in front of `upstream`, injecting from `redis_url`
-/// with rooms from the `user` query/auth key.
+/// with rooms from the `user` query/auth key; `tweak` adjusts `[proxy.redis]`.
+async fn start_proxy_with(
+    flavor: &str,
+    upstream: String,
+    redis_url: &str,
+    tweak: impl FnOnce(&mut ProxyRedisConfig),
+) -> (TestProxy, Arc<Injector>) {
+    let cfg = config(flavor, &[upstream], |c| {
+        c.proxy.redis.url = Some(Secret::new(redis_url));
+        c.proxy.redis.room_from_query = vec!["user".into()];
+        tweak(&mut c.proxy.redis);
+    });
+    let proxy = Proxy::new(&cfg).expect("proxy config");
+    let injector = proxy.injector().expect("[proxy.redis] is on");
+    (spawn_proxy(proxy).await, injector)
+}
+
 async fn start_proxy(
     flavor: &str,
     upstream: String,
     redis_url: &str,
 ) -> (TestProxy, Arc<Injector>) {
-    let cfg = config(flavor, &[upstream], |c| {
-        c.proxy.redis.url = Some(Secret::new(redis_url));
-        c.proxy.redis.room_from_query = vec!["user".into()];
-    });
-    let proxy = Proxy::new(&cfg).expect("proxy config");
-    let injector = proxy.injector().expect("[proxy.redis] is on");
-    (spawn_proxy(proxy).await, injector)
+    start_proxy_with(flavor, upstream, redis_url, |_| {}).await
 }
 
 /// Waits until the index lists exactly `n` (session, namespace) pairs.
@@ -106,11 +115,18 @@ fn client(version: u8, url: &str, nsp: &str, user: &str) -> ClientOpts {
     }
 }
 
-async fn pushes_reach_exactly_the_selected_sessions(flavor: &str, upstream: String) {
+/// `a` (socket.io-client 2, EIO3) uses `a_transport`: binary attachments
+/// reach it with the EIO3 WebSocket type byte or as base64 polling packets.
+async fn pushes_reach_exactly_the_selected_sessions(
+    flavor: &str,
+    upstream: String,
+    a_transport: Transports,
+) {
     let redis = RedisServer::start().await;
     let (proxy, inj) = start_proxy(flavor, upstream, &redis.url()).await;
     let url = proxy.url();
-    let (mut a, _) = Client::connect(&client(2, &url, "/chat", "42")).await;
+    let a_opts = client(2, &url, "/chat", "42").transports(a_transport);
+    let (mut a, _) = Client::connect(&a_opts).await;
     let (mut b, _) = Client::connect(&client(4, &url, "/chat", "7")).await;
     let (mut c, _) = Client::connect(&client(4, &url, "/", "42")).await;
     // a (SIO4) is also in `/`, implicitly.
@@ -168,7 +184,12 @@ async fn pushes_reach_exactly_the_selected_sessions(flavor: &str, upstream: Stri
     echo(&mut a, "after pushes", &format!("{flavor}: a")).await;
     echo(&mut b, "after pushes", &format!("{flavor}: b")).await;
     echo(&mut c, "after pushes", &format!("{flavor}: c")).await;
-    drop((a, b, c));
+    // Closed the way the clients close (a polling-only session that just
+    // vanished would linger until its ping timeout).
+    for client in [&mut a, &mut b, &mut c] {
+        client.disconnect().await;
+        client.wait_disconnect().await;
+    }
     wait_listed(&inj, 0).await;
     proxy.wait_idle().await;
 }
@@ -176,13 +197,15 @@ async fn pushes_reach_exactly_the_selected_sessions(flavor: &str, upstream: Stri
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emitter_pushes_reach_go_upstream_sessions_by_namespace_room_and_except() {
     let fx = GoFixture::start(GoVersion::V1_4_3).await;
-    pushes_reach_exactly_the_selected_sessions("go-1.4", format!("ws://{}", fx.addr)).await;
+    let upstream = format!("ws://{}", fx.addr);
+    pushes_reach_exactly_the_selected_sessions("go-1.4", upstream, Transports::WebsocketOnly).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emitter_pushes_reach_node_v2_upstream_sessions_by_namespace_room_and_except() {
     let up = Upstream::start(2).await;
-    pushes_reach_exactly_the_selected_sessions("node-v2", node_ws(&up)).await;
+    pushes_reach_exactly_the_selected_sessions("node-v2", node_ws(&up), Transports::PollingOnly)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -239,7 +262,7 @@ async fn sessions_leave_the_index_on_namespace_disconnect_and_session_end() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redis_down_at_start_does_not_stop_proxying_and_pushes_flow_once_it_is_up() {
+async fn redis_down_at_start_or_mid_session_does_not_stop_proxying_and_pushes_flow_when_back() {
     let mut redis = RedisServer::reserve();
     let fx = GoFixture::start(GoVersion::V1_4_3).await;
     let (proxy, inj) = start_proxy("go-1.4", format!("ws://{}", fx.addr), &redis.url()).await;
@@ -257,93 +280,65 @@ async fn redis_down_at_start_does_not_stop_proxying_and_pushes_flow_once_it_is_u
     assert_got(&mut a, "redis back", &[("to42", Some(json!(["back"])))]).await;
     assert!(inj.is_up());
     echo(&mut a, "redis up", "redis up").await;
-}
+    drop(em);
 
-/// `siogate <args>` (blocking; it exits at once on a bad config).
-fn siogate(args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_siogate"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run the siogate binary");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+    // Killed mid-session: proxying goes on; after the restart the proxy
+    // re-subscribes by itself and pushes flow again.
+    redis.kill().await;
+    assert!(wait_until(STEP, || !inj.is_up()).await, "link still up");
+    echo(&mut a, "redis killed", "redis killed").await;
+    redis.restart().await;
+    wait_patterns(&redis, 1, RESUBSCRIBE).await;
+    let mut em = Emitter::start(&redis.url()).await;
+    em.emit("/chat", &["user:42"], &[], "to42", json!(["again"]))
+        .await;
+    em.emit("/chat", &[], &[], "mark", json!([])).await;
+    assert_got(
+        &mut a,
+        "redis restarted",
+        &[("to42", Some(json!(["again"])))],
     )
+    .await;
+    echo(&mut a, "redis restarted", "redis restarted").await;
 }
 
-#[test]
-fn proxy_redis_flags_fill_the_section() {
-    let (_, c) = siogate::cli::load([
-        "siogate",
-        "proxy",
-        "--flavor",
-        "go-1.4",
-        "--upstream",
-        "ws://127.0.0.1:1",
-        "--redis",
-        "redis://127.0.0.1:6379",
-        "--redis-prefix",
-        "app",
-        "--room-from-query",
-        "user",
-        "--room-from-query",
-        "team",
-        "--room-from-claim",
-        "sub",
-        "--room-claim-secret",
-        "s3cret",
-    ])
-    .expect("valid flags");
-    let r = &c.proxy.redis;
-    assert_eq!(
-        r.url.as_ref().map(Secret::expose),
-        Some("redis://127.0.0.1:6379")
-    );
-    assert_eq!(r.prefix(), "app");
-    assert_eq!(r.room_from_query, ["user", "team"]);
-    assert_eq!(r.room_from_claim, ["sub"]);
-    assert_eq!(r.claim_secret.as_ref().map(Secret::expose), Some("s3cret"));
+/// An HS256 token with `claims`.
+fn jwt(claims: Value, secret: &str) -> String {
+    let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).expect("sign a token")
 }
 
-#[test]
-fn bad_proxy_redis_config_stops_the_binary_naming_file_line_or_flag() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config/invalid");
-    for (file, line, what) in [
-        ("proxy_redis_empty_room_key.toml", 10, "room_from_query[1]"),
-        ("proxy_redis_unknown_key.toml", 9, "room_from_queries"),
-    ] {
-        let path = dir.join(file).display().to_string();
-        let (code, stderr) = siogate(&["proxy", "--config", &path]);
-        assert_eq!(code, Some(2), "{file}: {stderr}");
-        assert!(
-            stderr.contains(&format!("{path}:{line}")),
-            "{file}: {stderr}"
-        );
-        assert!(stderr.contains(what), "{file}: {stderr}");
-    }
-    let (code, stderr) = siogate(&[
-        "proxy",
-        "--flavor",
-        "go-1.4",
-        "--upstream",
-        "ws://127.0.0.1:1",
-        "--redis",
-        "redis://127.0.0.1:1",
-        "--room-from-query",
-        "",
-    ]);
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("--room-from-query"), "{stderr}");
-    let (code, stderr) = siogate(&[
-        "proxy",
-        "--flavor",
-        "go-1.4",
-        "--upstream",
-        "ws://127.0.0.1:1",
-        "--room-from-claim",
-        "sub",
-    ]);
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("proxy.redis.url"), "{stderr}");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_claims_give_rooms_only_when_the_token_verifies() {
+    let redis = RedisServer::start().await;
+    let fx = GoFixture::start(GoVersion::V1_0_1).await;
+    let upstream = format!("ws://{}", fx.addr);
+    let (proxy, inj) = start_proxy_with("go-legacy", upstream, &redis.url(), |r| {
+        r.room_from_claim = vec!["sub".into(), "groups".into()];
+        r.claim_secret = Some(Secret::new("s3cret"));
+    })
+    .await;
+    let url = proxy.url();
+    let good = jwt(json!({"sub": "42", "groups": ["ops"]}), "s3cret");
+    let forged = jwt(json!({"sub": "42", "groups": ["ops"]}), "guessed");
+    let v4 = ClientOpts::new(4, &url).nsp("/chat").no_reconnect();
+    let (mut a, _) = Client::connect(&v4.clone().auth(json!({ "token": good }))).await;
+    let (mut b, _) = Client::connect(&v4.auth(json!({ "token": forged }))).await;
+    let v2 = ClientOpts::new(2, &url).nsp("/chat").no_reconnect();
+    let (mut c, _) = Client::connect(&v2.query("token", &good)).await;
+    // a, b: /chat; c: / and /chat.
+    wait_listed(&inj, 4).await;
+    wait_patterns(&redis, 2, STEP).await;
+
+    let mut em = Emitter::start(&redis.url()).await;
+    em.emit("/chat", &["sub:42"], &[], "to42", json!(["x"]))
+        .await;
+    em.emit("/chat", &["groups:ops"], &[], "ops", json!([1]))
+        .await;
+    em.emit("/chat", &[], &[], "mark", json!([])).await;
+    let verified = [("to42", Some(json!(["x"]))), ("ops", Some(json!([1])))];
+    assert_got(&mut a, "4.x auth token", &verified).await;
+    assert_got(&mut c, "2.x query token", &verified).await;
+    assert_got(&mut b, "forged token", &[("to42", None), ("ops", None)]).await;
+    echo(&mut b, "forged but proxied", "forged token").await;
 }
