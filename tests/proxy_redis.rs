@@ -269,6 +269,12 @@ async fn redis_down_at_start_or_mid_session_does_not_stop_proxying_and_pushes_fl
     let (mut a, _) = Client::connect(&client(4, &proxy.url(), "/chat", "42")).await;
     echo(&mut a, "no redis", "redis down").await;
     assert!(!inj.is_up());
+    // Redis only feeds injected pushes: it is no readiness check here.
+    let ready = siogate::metrics::readiness().status();
+    assert!(
+        !ready.as_ref().is_err_and(|why| why.contains("redis")),
+        "{ready:?}"
+    );
     wait_listed(&inj, 1).await;
 
     redis.restart().await;

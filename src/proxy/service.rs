@@ -85,7 +85,8 @@ impl Proxy {
         };
         let cancel = CancellationToken::new();
         // The link needs a runtime: it is started here, inside one.
-        let inject = super::inject::Injector::start(&p.redis, cancel.child_token())
+        let tasks = TaskTracker::new();
+        let inject = super::inject::Injector::start(&p.redis, cancel.child_token(), tasks.clone())
             .map_err(|e| ProxyError::Redis(e.to_string()))?;
         let core = Core {
             flavor,
@@ -94,7 +95,7 @@ impl Proxy {
             dial,
             connect_timeout: Duration::from_millis(config.server.connect_timeout_ms),
             leg_queue: config.server.max_queue_packets.max(1),
-            tasks: TaskTracker::new(),
+            tasks,
             gauges: Arc::new(Gauges::default()),
             cancel,
             inject,

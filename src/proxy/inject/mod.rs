@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::cluster::redis::{ClusterError, LinkOptions, MessageHandler, RedisLink};
 use crate::cluster::wire::Channels;
@@ -37,6 +38,7 @@ pub struct Injector {
     hub: Arc<Hub>,
     pub(super) rules: RoomRules,
     link: RedisLink,
+    tasks: TaskTracker,
     next_id: AtomicU64,
 }
 
@@ -54,10 +56,12 @@ pub(super) struct Hub {
 
 impl Injector {
     /// Starts the link to `cfg.url` (not waiting for Redis). `None` when
-    /// injection is off. The link stops when `stop` is cancelled.
+    /// injection is off. The link stops when `stop` is cancelled; the
+    /// subscribe tasks belong to `tasks` (the proxy's).
     pub fn start(
         cfg: &ProxyRedisConfig,
         stop: CancellationToken,
+        tasks: TaskTracker,
     ) -> Result<Option<Arc<Injector>>, ClusterError> {
         let Some(url) = &cfg.url else {
             return Ok(None);
@@ -86,6 +90,7 @@ impl Injector {
             hub,
             rules,
             link,
+            tasks,
             next_id: AtomicU64::new(1),
         })))
     }
@@ -122,7 +127,7 @@ impl Injector {
             ch
         };
         let link = self.link.clone();
-        tokio::spawn(async move {
+        self.tasks.spawn(async move {
             // Kept by the link even when this fails: a reconnect subscribes it.
             if let Err(e) = link.ensure(&[], &[channels.pattern()]).await {
                 tracing::warn!(nsp = %channels.nsp(), error = %e, "redis subscribe failed; retried on reconnect");
