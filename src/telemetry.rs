@@ -52,9 +52,21 @@ pub fn init(log: &LogConfig, rust_log: Option<&str>) -> Result<(), TelemetryErro
 const FRAME_DUMPERS: [&str; 2] = ["tungstenite", "tokio_tungstenite"];
 
 /// `directives` plus `<crate>=debug` for each of [`FRAME_DUMPERS`] it does
-/// not mention, so `--log-level trace` never logs message contents.
+/// not mention, so `--log-level trace` never logs message contents. Only
+/// added when the default level is `trace`: a target directive sets its
+/// crate's level, so with a quieter default (`--log-level error`) the cap
+/// would *raise* those crates to debug (a line per WebSocket handshake and
+/// close).
 fn with_frame_dumps_capped(directives: &str) -> String {
     let mut out = directives.trim().to_string();
+    let default_is_trace = directives.split(',').any(|d| {
+        d.trim()
+            .parse::<tracing_subscriber::filter::LevelFilter>()
+            .is_ok_and(|l| l == tracing_subscriber::filter::LevelFilter::TRACE)
+    });
+    if !default_is_trace {
+        return out;
+    }
     for krate in FRAME_DUMPERS {
         let named = directives
             .split(',')
@@ -105,8 +117,14 @@ mod tests {
             "trace,tungstenite=debug,tokio_tungstenite=debug"
         );
         assert_eq!(
-            with_frame_dumps_capped("info,tungstenite=trace"),
-            "info,tungstenite=trace,tokio_tungstenite=debug"
+            with_frame_dumps_capped("trace,tungstenite=trace"),
+            "trace,tungstenite=trace,tokio_tungstenite=debug"
+        );
+        // A quieter default needs no cap, and one would raise those crates.
+        assert_eq!(with_frame_dumps_capped("error"), "error");
+        assert_eq!(
+            with_frame_dumps_capped("info,siogate=trace"),
+            "info,siogate=trace"
         );
     }
 
