@@ -1,7 +1,8 @@
 //! Dialing an upstream: TCP connect (+ TLS for `wss://`) within the connect
 //! timeout, then the WebSocket upgrade to
 //! `<path>?EIO=<3|4>&transport=websocket[&<query>]` within the handshake
-//! timeout. The request carries the client's `Cookie`, `Authorization`,
+//! timeout (our own client handshake, [`super::handshake`], so the
+//! connection's read buffer is the small one configured here). The request carries the client's `Cookie`, `Authorization`,
 //! `User-Agent` and `Origin` and adds `X-Forwarded-For`/`-Proto`/`-Host`
 //! ([`forwarded_headers`]), so a legacy app that reads them keeps working.
 use std::sync::Arc;
@@ -16,11 +17,10 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::ClientConfig;
 use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Error as WsError;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use super::LegError;
+use super::handshake::{HandshakeError, client_upgrade};
 use crate::config::UpstreamUrl;
 use crate::protocol::engineio::Revision;
 use crate::server::Handshake;
@@ -33,8 +33,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 pub type UpstreamWs = WebSocketStream<Box<dyn Io>>;
 
 /// tungstenite's read buffer per upstream socket (its default of 128 KiB
-/// would dominate the memory of a proxied session).
-const READ_BUFFER_BYTES: usize = 2 * 1024;
+/// would dominate the memory of a proxied session). tungstenite zero-fills
+/// it, so all of it is resident in every leg; it is also the largest single
+/// read, so a message of n KiB takes about n reads. 1 KiB, as on the
+/// client side (`transport::websocket::READ_BUFFER_BYTES`), holds typical
+/// Socket.IO messages in one read.
+const READ_BUFFER_BYTES: usize = 1024;
 
 /// Where a leg goes: the upstream and the HTTP path on it (the Socket.IO
 /// path of its URL, or the raw Engine.IO path).
@@ -53,18 +57,14 @@ impl Target {
         }
     }
 
-    /// The request URI for an Engine.IO WebSocket handshake.
-    pub fn handshake_uri(&self, eio: Revision, query: &str) -> String {
-        let scheme = if self.url.tls { "wss" } else { "ws" };
+    /// The request target (path and query) of an Engine.IO WebSocket
+    /// handshake.
+    pub fn request_target(&self, eio: Revision, query: &str) -> String {
         let eio = match eio {
             Revision::V3 => 3,
             Revision::V4 => 4,
         };
-        let mut uri = format!(
-            "{scheme}://{}{}?EIO={eio}&transport=websocket",
-            self.url.authority(),
-            self.path
-        );
+        let mut uri = format!("{}?EIO={eio}&transport=websocket", self.path);
         if !query.is_empty() {
             uri.push('&');
             uri.push_str(query);
@@ -115,25 +115,24 @@ pub async fn dial(
     headers: &HeaderMap,
     opts: &DialOptions,
 ) -> Result<UpstreamWs, LegError> {
-    let stream = tokio::time::timeout(opts.connect_timeout, connect(&target.url, opts))
+    let mut stream = tokio::time::timeout(opts.connect_timeout, connect(&target.url, opts))
         .await
         .map_err(|_| LegError::Timeout("upstream connect"))??;
-    let mut req = target
-        .handshake_uri(eio, query)
-        .into_client_request()
-        .map_err(|e| LegError::WebSocket(e.to_string()))?;
-    for (name, value) in headers {
-        req.headers_mut().append(name, value.clone());
-    }
-    let upgrade = tokio_tungstenite::client_async_with_config(req, stream, Some(opts.ws_config()));
-    match tokio::time::timeout(opts.handshake_timeout, upgrade).await {
-        Err(_) => Err(LegError::Timeout("upstream handshake")),
-        Ok(Ok((ws, _resp))) => Ok(ws),
-        Ok(Err(WsError::Http(resp))) => Err(LegError::Refused {
-            status: resp.status().as_u16(),
-        }),
-        Ok(Err(e)) => Err(LegError::WebSocket(e.to_string())),
-    }
+    let request_target = target.request_target(eio, query);
+    let host = target.url.authority();
+    let upgrade = client_upgrade(&mut stream, &host, &request_target, headers);
+    let rest = match tokio::time::timeout(opts.handshake_timeout, upgrade).await {
+        Err(_) => return Err(LegError::Timeout("upstream handshake")),
+        Ok(Err(HandshakeError::Status(status))) => return Err(LegError::Refused { status }),
+        Ok(Err(e)) => return Err(LegError::Handshake(e)),
+        Ok(Ok(rest)) => rest,
+    };
+    let config = Some(opts.ws_config());
+    Ok(if rest.is_empty() {
+        WebSocketStream::from_raw_socket(stream, Role::Client, config).await
+    } else {
+        WebSocketStream::from_partially_read(stream, rest, Role::Client, config).await
+    })
 }
 
 /// TCP, then TLS for `wss://`.
@@ -230,17 +229,17 @@ mod tests {
     }
 
     #[test]
-    fn handshake_uri_carries_revision_transport_and_query() {
+    fn request_target_carries_revision_transport_and_query() {
         let url: UpstreamUrl = "ws://10.0.0.5:8000".parse().expect("url");
         let t = Target::socketio(&url);
         assert_eq!(
-            t.handshake_uri(Revision::V3, "token=abc"),
-            "ws://10.0.0.5:8000/socket.io/?EIO=3&transport=websocket&token=abc"
+            t.request_target(Revision::V3, "token=abc"),
+            "/socket.io/?EIO=3&transport=websocket&token=abc"
         );
         let url: UpstreamUrl = "wss://gw:443/push/".parse().expect("url");
         assert_eq!(
-            Target::socketio(&url).handshake_uri(Revision::V4, ""),
-            "wss://gw:443/push/?EIO=4&transport=websocket"
+            Target::socketio(&url).request_target(Revision::V4, ""),
+            "/push/?EIO=4&transport=websocket"
         );
     }
 

@@ -7,6 +7,8 @@
 //! - [`dial`]: TCP (+TLS) connect and the WebSocket handshake to
 //!   `<path>?EIO=3|4&transport=websocket&<query>`, with the client's headers
 //!   forwarded and `X-Forwarded-*` added; connect and handshake timeouts.
+//! - [`handshake`]: our own client side of the WebSocket upgrade (a small,
+//!   bounded response-head parser; see there why not tungstenite's).
 //! - [`leg`]: one upstream Engine.IO session: the open packet (go's trailing
 //!   newline tolerated), its own heartbeats per revision, framing, and the
 //!   loop that relays messages both ways until either side ends it.
@@ -14,6 +16,7 @@
 //! Nothing here parses Socket.IO: a leg moves Engine.IO `Message`/`Binary`
 //! packets; the proxy backend assembles them.
 pub mod dial;
+pub mod handshake;
 pub mod leg;
 mod no_verify;
 pub mod tls;
@@ -41,7 +44,11 @@ pub enum LegError {
     /// (e.g. go's `AllowRequest` refusing a token).
     #[error("upstream refused the handshake with HTTP {status}")]
     Refused { status: u16 },
-    /// The WebSocket handshake or a later read/write failed.
+    /// The WebSocket upgrade failed (other than an HTTP status: that is
+    /// [`LegError::Refused`]).
+    #[error("websocket handshake: {0}")]
+    Handshake(handshake::HandshakeError),
+    /// A WebSocket read/write failed.
     #[error("websocket: {0}")]
     WebSocket(String),
     /// The first frame was not an Engine.IO open packet.
