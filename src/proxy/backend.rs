@@ -11,12 +11,12 @@
 //! `connect_timeout_ms` is closed, as socket.io 4 does.
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::balance::Balancer;
+use super::connect_deadline::ConnectDeadlines;
 use super::normalize::{Flavor, Normalizer, Options};
 use super::session::{Pin, Shared};
 use super::upstream::{DialOptions, LegError};
@@ -78,9 +78,9 @@ pub(super) struct Core {
     pub(super) norm: Options,
     pub(super) balancer: Arc<Balancer>,
     pub(super) dial: DialOptions,
-    /// An SIO5 client that has not sent a CONNECT by then is closed
-    /// (socket.io 4's `connectTimeout`; the server core's `connect_timeout_ms`).
-    pub(super) connect_timeout: Duration,
+    /// SIO5 clients that have not sent a CONNECT by the server core's
+    /// `connect_timeout_ms` are closed (socket.io 4's `connectTimeout`).
+    pub(super) connect_deadlines: Arc<ConnectDeadlines>,
     /// Capacity of each leg's outbound channel, in Socket.IO messages.
     pub(super) leg_queue: usize,
     /// Owns every leg task, so shutdown can wait for them.
@@ -159,8 +159,8 @@ impl Backend for ProxyBackend {
         }
         abandon.disarm();
         if client == Revision::V5 {
-            core.tasks
-                .spawn(connect_timer(shared.clone(), core.connect_timeout));
+            core.connect_deadlines
+                .add(&shared, &core.tasks, &core.cancel);
         }
         Ok(ProxySession {
             shared,
@@ -192,20 +192,6 @@ impl Backend for ProxyBackend {
     async fn on_close(&self, session: ProxySession, reason: CloseReason) {
         tracing::debug!(?reason, "proxied session closed");
         session.shared.client_closed();
-    }
-}
-
-/// Closes an SIO5 client that opened Engine.IO but never sent a CONNECT
-/// within `timeout`; ends early when the session ends.
-async fn connect_timer(shared: Arc<Shared>, timeout: Duration) {
-    tokio::select! {
-        () = shared.cancel.cancelled() => {}
-        () = tokio::time::sleep(timeout) => {
-            if !shared.ever_connected() {
-                tracing::debug!("no namespace connected in time");
-                shared.sink.close(CloseReason::Backend("connect timeout".into()));
-            }
-        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! through the pure [`normalize`] state machine (PROTOCOL.md §4).
 pub mod backend;
 pub mod balance;
+mod connect_deadline;
 pub mod inject;
 mod leg_task;
 pub mod normalize;

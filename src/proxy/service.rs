@@ -15,6 +15,7 @@ use tokio_util::task::TaskTracker;
 
 use super::backend::{Core, Gauges, ProxyBackend};
 use super::balance::{Balancer, health_loop};
+use super::connect_deadline::ConnectDeadlines;
 use super::normalize::{Flavor, Options};
 use super::raw::RawBackend;
 use super::upstream::{DialOptions, tls};
@@ -93,7 +94,9 @@ impl Proxy {
             norm,
             balancer: Arc::new(Balancer::new(&p.upstreams, p.balance.clone())),
             dial,
-            connect_timeout: Duration::from_millis(config.server.connect_timeout_ms),
+            connect_deadlines: Arc::new(ConnectDeadlines::new(Duration::from_millis(
+                config.server.connect_timeout_ms,
+            ))),
             leg_queue: config.server.max_queue_packets.max(1),
             tasks,
             gauges: Arc::new(Gauges::default()),
