@@ -11,7 +11,8 @@
 //! - `handler`: Redis broadcasts → packets queued into matching sessions.
 //!
 //! Subscriptions: the pattern `<prefix>#<nsp>#*` of a namespace once a
-//! session connected to it (kept afterwards, as standalone mode does).
+//! session connected to it (kept afterwards, as standalone mode does), for
+//! at most [`MAX_SUBSCRIBED_NSPS`] namespaces.
 //! Redis is optional for proxying: while it is down, sessions keep being
 //! proxied, pushes sent meanwhile are not seen (Redis pub/sub keeps
 //! nothing), `siogate_cluster_redis_up` is 0, and `/readyz` is unaffected.
@@ -20,7 +21,7 @@ pub(super) mod member;
 pub mod registry;
 pub mod rooms;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use tokio_util::sync::CancellationToken;
@@ -33,6 +34,10 @@ use crate::metrics::{Collector, Exposition};
 use registry::{MemberId, Recipient, Registry};
 use rooms::RoomRules;
 
+/// Namespaces whose pattern is subscribed, at most (clients choose the
+/// namespaces, and a subscription stays for the life of the process).
+const MAX_SUBSCRIBED_NSPS: usize = 1024;
+
 /// The Redis side of proxy mode. See the module docs.
 pub struct Injector {
     hub: Arc<Hub>,
@@ -40,6 +45,8 @@ pub struct Injector {
     link: RedisLink,
     tasks: TaskTracker,
     next_id: AtomicU64,
+    /// The namespace cap was hit (warned once).
+    cap_warned: AtomicBool,
 }
 
 /// What the Redis reader task shares with the sessions.
@@ -92,6 +99,7 @@ impl Injector {
             link,
             tasks,
             next_id: AtomicU64::new(1),
+            cap_warned: AtomicBool::new(false),
         })))
     }
 
@@ -120,6 +128,16 @@ impl Injector {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
             if subscribed.iter().any(|c| c.nsp() == nsp) {
+                return;
+            }
+            if subscribed.len() >= MAX_SUBSCRIBED_NSPS {
+                // Subscriptions are never dropped: bound what clients can add.
+                if !self.cap_warned.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        nsp,
+                        "too many namespaces subscribed; no pushes for new ones"
+                    );
+                }
                 return;
             }
             let ch = Channels::new(&self.hub.prefix, nsp);
@@ -153,5 +171,45 @@ impl Collector for Hub {
             "Proxied sessions listed for injection, counted once per namespace.",
             i64::try_from(self.registry.len()).unwrap_or(i64::MAX),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+    use crate::protocol::engineio;
+
+    struct Nobody;
+    impl Recipient for Nobody {
+        fn deliver(&self, _: &str, _: &[engineio::Packet]) -> bool {
+            false
+        }
+    }
+
+    #[tokio::test]
+    async fn namespace_subscriptions_are_capped_but_sessions_still_listed() {
+        let cfg = ProxyRedisConfig {
+            url: Some(Secret::new("redis://127.0.0.1:1")),
+            ..ProxyRedisConfig::default()
+        };
+        let stop = CancellationToken::new();
+        let inj = Injector::start(&cfg, stop.clone(), TaskTracker::new())
+            .expect("valid URL")
+            .expect("injection on");
+        let r: Arc<dyn Recipient> = Arc::new(Nobody);
+        let extra = 5;
+        for i in 0..MAX_SUBSCRIBED_NSPS + extra {
+            inj.join(
+                &format!("/n{i}"),
+                i as MemberId,
+                Arc::downgrade(&r),
+                Vec::new(),
+            );
+        }
+        let subscribed = inj.hub.subscribed.lock().expect("lock").len();
+        assert_eq!(subscribed, MAX_SUBSCRIBED_NSPS);
+        assert_eq!(inj.registry().len(), MAX_SUBSCRIBED_NSPS + extra);
+        stop.cancel();
     }
 }
