@@ -2,23 +2,13 @@
 //! bad section (an empty room key, an unknown key, rooms without a URL)
 //! stops the real binary with exit code 2, naming the file and line or the
 //! flag. The injection itself is tested in `proxy_redis.rs`.
+#[allow(unused_imports)] // each test binary uses a part of the shared harness
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 
+use common::siogate_bin::run_to_exit as siogate;
 use siogate::config::Secret;
-
-/// `siogate <args>` (blocking; it exits at once on a bad config).
-fn siogate(args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_siogate"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run the siogate binary");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn proxy_redis_flags_fill_the_section() {
@@ -54,15 +44,15 @@ fn proxy_redis_flags_fill_the_section() {
     assert_eq!(r.claim_secret.as_ref().map(Secret::expose), Some("s3cret"));
 }
 
-#[test]
-fn bad_proxy_redis_config_stops_the_binary_naming_file_line_or_flag() {
+#[tokio::test]
+async fn bad_proxy_redis_config_stops_the_binary_naming_file_line_or_flag() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config/invalid");
     for (file, line, what) in [
         ("proxy_redis_empty_room_key.toml", 10, "room_from_query[1]"),
         ("proxy_redis_unknown_key.toml", 9, "room_from_queries"),
     ] {
         let path = dir.join(file).display().to_string();
-        let (code, stderr) = siogate(&["proxy", "--config", &path]);
+        let (code, stderr) = siogate(&["proxy", "--config", &path]).await;
         assert_eq!(code, Some(2), "{file}: {stderr}");
         assert!(
             stderr.contains(&format!("{path}:{line}")),
@@ -80,7 +70,8 @@ fn bad_proxy_redis_config_stops_the_binary_naming_file_line_or_flag() {
         "redis://127.0.0.1:1",
         "--room-from-query",
         "",
-    ]);
+    ])
+    .await;
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("--room-from-query"), "{stderr}");
     let (code, stderr) = siogate(&[
@@ -91,7 +82,8 @@ fn bad_proxy_redis_config_stops_the_binary_naming_file_line_or_flag() {
         "ws://127.0.0.1:1",
         "--room-from-claim",
         "sub",
-    ]);
+    ])
+    .await;
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("proxy.redis.url"), "{stderr}");
 }

@@ -21,6 +21,26 @@ use super::http_client;
 /// Deadline for the binary to print its listening line.
 const STARTUP: Duration = Duration::from_secs(20);
 
+/// Runs `siogate <args…>` (RUST_LOG cleared) to its exit, for commands
+/// that end at once (a bad configuration): the exit code and stderr. Killed
+/// and failed if it is still running after the startup deadline.
+pub async fn run_to_exit(args: &[&str]) -> (Option<i32>, String) {
+    let run = Command::new(env!("CARGO_BIN_EXE_siogate"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let out = timeout(STARTUP, run)
+        .await
+        .unwrap_or_else(|_| panic!("siogate {args:?} still running after {STARTUP:?}"))
+        .expect("run the siogate binary");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// A running `siogate`.
 pub struct Siogate {
     child: Child,
