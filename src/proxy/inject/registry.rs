@@ -18,8 +18,9 @@ use crate::protocol::engineio;
 /// A session pushes can be injected into.
 pub trait Recipient: Send + Sync {
     /// Queues `packets` (a Socket.IO packet and its attachments, for the
-    /// client namespace `nsp`) for the client, all or none; false when the
-    /// session is closed or no longer in `nsp`. Must not block.
+    /// client namespace `nsp`) for the client, with nothing else between
+    /// them; false when the session is closed, no longer in `nsp`, or its
+    /// queue overflowed (the core then closes it). Must not block.
     fn deliver(&self, nsp: &str, packets: &[engineio::Packet]) -> bool;
 }
 
