@@ -262,6 +262,26 @@ async fn sessions_leave_the_index_on_namespace_disconnect_and_session_end() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_disconnecting_a_namespace_unlists_the_session() {
+    let redis = RedisServer::start().await;
+    let up = Upstream::start(2).await;
+    let (proxy, inj) = start_proxy("node-v2", node_ws(&up), &redis.url()).await;
+    let opts = client(4, &proxy.url(), "/chat", "7").transports(Transports::WebsocketOnly);
+    let (mut b, _) = Client::connect(&opts).await;
+    // A second namespace keeps the session alive after the kick.
+    b.proc.send(&json!({"cmd": "open", "nsp": "/"})).await;
+    b.proc
+        .wait_for(|v| v["ev"] == "connect" && v["nsp"] == "/", STEP)
+        .await;
+    wait_listed(&inj, 2).await;
+    assert_eq!(up.kick("/chat").await, 1);
+    b.wait_disconnect().await;
+    wait_listed(&inj, 1).await;
+    assert!(!inj.registry().has_nsp("/chat") && inj.registry().has_nsp("/"));
+    assert_eq!(proxy.gauges.sessions(), 1, "the session lives on");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_down_at_start_or_mid_session_does_not_stop_proxying_and_pushes_flow_when_back() {
     let mut redis = RedisServer::reserve();
     let fx = GoFixture::start(GoVersion::V1_4_3).await;
