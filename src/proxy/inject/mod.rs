@@ -62,8 +62,8 @@ pub(super) struct Hub {
 }
 
 impl Injector {
-    /// Starts the link to `cfg.url` (not waiting for Redis). `None` when
-    /// injection is off. The link stops when `stop` is cancelled; the
+    /// Starts the link to `cfg.url` (not waiting for Redis; inside a tokio
+    /// runtime, else an error). `None` when injection is off. The link stops when `stop` is cancelled; the
     /// subscribe tasks belong to `tasks` (the proxy's).
     pub fn start(
         cfg: &ProxyRedisConfig,
@@ -73,6 +73,11 @@ impl Injector {
         let Some(url) = &cfg.url else {
             return Ok(None);
         };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(ClusterError::Unavailable(
+                "the Redis link must start inside a tokio runtime".into(),
+            ));
+        }
         let hub = Arc::new(Hub {
             prefix: cfg.prefix().to_owned(),
             registry: Registry::default(),
@@ -185,6 +190,19 @@ mod tests {
         fn deliver(&self, _: &str, _: &[engineio::Packet]) -> bool {
             false
         }
+    }
+
+    #[test]
+    fn starting_outside_a_runtime_is_an_error_not_a_panic() {
+        let cfg = ProxyRedisConfig {
+            url: Some(Secret::new("redis://127.0.0.1:1")),
+            ..ProxyRedisConfig::default()
+        };
+        let r = Injector::start(&cfg, CancellationToken::new(), TaskTracker::new());
+        assert!(matches!(r, Err(ClusterError::Unavailable(_))));
+        let off = ProxyRedisConfig::default();
+        let r = Injector::start(&off, CancellationToken::new(), TaskTracker::new());
+        assert!(matches!(r, Ok(None)));
     }
 
     #[tokio::test]
