@@ -242,12 +242,12 @@ async fn run_serves_clients_and_the_api_from_the_config_until_shutdown() {
 }
 
 #[tokio::test]
-async fn run_refuses_tls_redis_and_a_bad_api_listen_address() {
+async fn run_refuses_a_bad_redis_url_and_a_bad_api_listen_address() {
     use siogate::config::{Secret, ServerConfig, StandaloneConfig};
     let cases = [
         StandaloneConfig {
-            // rediss:// (TLS) is not built in: refused at start, not at the first push.
-            redis_url: Some(Secret::new("rediss://127.0.0.1:6379")),
+            // A URL the Redis client cannot use: refused at start, not at the first push.
+            redis_url: Some(Secret::new("redis://127.0.0.1:not-a-port")),
             ..StandaloneConfig::default()
         },
         StandaloneConfig {
