@@ -2,8 +2,9 @@
 //! certificate from a test CA. Two nodes given that CA (`redis_ca_file`, the
 //! path `--redis-ca` takes) share pushes over TLS; a node given another CA
 //! refuses the server's certificate, so its pushes fail with 503 naming
-//! Redis instead of going out unverified. Its own test binary, because the
-//! Redis readiness gauge is process-wide.
+//! Redis instead of going out unverified. Proxy mode's emitter link
+//! (`[proxy.redis] ca_file`) verifies the same way. Its own test binary,
+//! because the Redis readiness gauge is process-wide.
 
 #[allow(unused_imports)] // each test binary uses a part of the shared harness
 mod common;
@@ -117,4 +118,48 @@ async fn a_ca_file_that_cannot_be_read_fails_at_start() {
     .expect_err("an unreadable CA file stops the start");
     let msg = err.to_string();
     assert!(msg.contains("/nonexistent/redis-ca.pem"), "{msg}");
+}
+
+#[tokio::test]
+async fn proxy_injection_link_verifies_rediss_with_its_ca_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca = TestCa::new("siogate test redis CA");
+    let (cert, key) = ca
+        .leaf("redis", &["127.0.0.1", "localhost"])
+        .write(dir.path(), "redis");
+    let redis = RedisServer::start_tls(&cert, &key).await;
+    let injector = |ca_file: std::path::PathBuf| {
+        let mut cfg = siogate::config::Config::default();
+        cfg.proxy.flavor = Some("v4".parse().expect("flavor"));
+        cfg.proxy.upstreams = vec!["ws://127.0.0.1:9".parse().expect("upstream")];
+        cfg.proxy.redis.url = Some(Secret::new(redis.tls_url()));
+        cfg.proxy.redis.ca_file = Some(ca_file);
+        let proxy = siogate::proxy::Proxy::new(&cfg).expect("proxy config");
+        (proxy.injector().expect("injection on"), proxy)
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+
+    let (good, _p1) = injector(ca.write(dir.path(), "ca"));
+    while !good.is_up() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "link not up: {:?}",
+            good.link_error()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    let (bad, _p2) = injector(TestCa::new("another CA").write(dir.path(), "other"));
+    loop {
+        let why = bad.link_error().unwrap_or_default();
+        if why.contains("certificate") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no certificate error: {why:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(!bad.is_up());
 }

@@ -177,6 +177,17 @@ impl RedisLink {
         *self.inner.up.borrow()
     }
 
+    /// Why the last connection attempt failed; `None` while up or before the
+    /// first attempt ended.
+    pub fn last_error(&self) -> Option<String> {
+        let why = self
+            .inner
+            .last_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        (!why.is_empty()).then(|| why.clone())
+    }
+
     /// Follows [`RedisLink::is_up`] (for readiness and metrics).
     pub fn watch_up(&self) -> watch::Receiver<bool> {
         self.inner.up.clone()

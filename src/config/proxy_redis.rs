@@ -3,6 +3,8 @@
 //! rooms derived from their handshake query (`room_from_query`) or from
 //! claims of their JWT (`room_from_claim`); `claim_secret` makes siogate
 //! verify that token (HS256) before using its claims.
+use std::path::PathBuf;
+
 use serde::Deserialize;
 
 use super::Secret;
@@ -15,6 +17,9 @@ pub struct ProxyRedisConfig {
     /// `redis://[:password@]HOST:PORT[/DB]`: take `@socket.io/redis-emitter`
     /// pushes from this Redis. Default none (injection off).
     pub url: Option<Secret>,
+    /// With a `rediss://` url: PEM file of the CA certificates that verify
+    /// the Redis server instead of the system roots. Default none.
+    pub ca_file: Option<PathBuf>,
     /// Channel key prefix, as the emitter's `key` option. Default `socket.io`.
     pub prefix: Option<String>,
     /// Handshake/CONNECT query (or SIO5 auth) keys: a session with `KEY=V`
@@ -48,6 +53,16 @@ impl ProxyRedisConfig {
                     "must look like redis://HOST:PORT or rediss://HOST:PORT",
                 ));
             }
+        }
+        let tls = self
+            .url
+            .as_ref()
+            .is_some_and(|u| u.expose().starts_with("rediss://"));
+        if self.ca_file.is_some() && !tls {
+            return Err(Invalid::new(
+                "proxy.redis.ca_file",
+                "only used with a rediss:// url",
+            ));
         }
         if let Some(p) = &self.prefix
             && (p.is_empty() || p.contains(|c: char| c.is_whitespace() || c == '#'))
@@ -156,6 +171,17 @@ mod tests {
         c.claim_secret = Some(Secret::new("s"));
         assert_eq!(c.validate().unwrap_err().field, "proxy.redis.claim_secret");
         c.room_from_claim = vec!["sub".into()];
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn ca_file_needs_a_rediss_url() {
+        let mut c = ProxyRedisConfig {
+            ca_file: Some("ca.pem".into()),
+            ..with_url()
+        };
+        assert_eq!(c.validate().unwrap_err().field, "proxy.redis.ca_file");
+        c.url = Some(Secret::new("rediss://127.0.0.1:6379"));
         assert_eq!(c.validate(), Ok(()));
     }
 

@@ -11,6 +11,9 @@ pub struct InjectArgs {
     /// Redis URL: inject @socket.io/redis-emitter pushes into client sessions.
     #[arg(long, value_name = "URL")]
     pub redis: Option<String>,
+    /// CA certificates (PEM) that verify a rediss:// server instead of the system roots.
+    #[arg(long = "redis-ca", value_name = "FILE")]
+    pub redis_ca: Option<std::path::PathBuf>,
     /// Redis channel key prefix. Default socket.io.
     #[arg(long, value_name = "P")]
     pub redis_prefix: Option<String>,
@@ -30,6 +33,8 @@ impl InjectArgs {
     pub(crate) fn apply(self, config: &mut Config, o: &mut Overrides) {
         let url = self.redis.map(|u| Some(Secret::new(u)));
         over!(o, config.proxy.redis.url = url, "--redis");
+        let ca = self.redis_ca.map(Some);
+        over!(o, config.proxy.redis.ca_file = ca, "--redis-ca");
         let prefix = self.redis_prefix.map(Some);
         over!(o, config.proxy.redis.prefix = prefix, "--redis-prefix");
         let keys = (!self.room_from_query.is_empty()).then_some(self.room_from_query);

@@ -85,8 +85,15 @@ impl Injector {
             delivered: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
         });
+        let tls_roots_pem = match &cfg.ca_file {
+            Some(path) => Some(std::fs::read(path).map_err(|e| {
+                ClusterError::InvalidUrl(format!("proxy.redis.ca_file {}: {e}", path.display()))
+            })?),
+            None => None,
+        };
         let opts = LinkOptions {
             ready_check: false,
+            tls_roots_pem,
             ..LinkOptions::default()
         };
         let handler: Arc<dyn MessageHandler> = hub.clone();
@@ -116,6 +123,11 @@ impl Injector {
     /// Whether the Redis link is up.
     pub fn is_up(&self) -> bool {
         self.link.is_up()
+    }
+
+    /// Why the link is down (the last connection error), if it is.
+    pub fn link_error(&self) -> Option<String> {
+        self.link.last_error()
     }
 
     fn next_member_id(&self) -> MemberId {
