@@ -60,30 +60,24 @@ async fn bad_proxy_redis_config_stops_the_binary_naming_file_line_or_flag() {
         );
         assert!(stderr.contains(what), "{file}: {stderr}");
     }
-    let (code, stderr) = siogate(&[
+    let base = [
         "proxy",
         "--flavor",
         "go-1.4",
         "--upstream",
         "ws://127.0.0.1:1",
-        "--redis",
-        "redis://127.0.0.1:1",
-        "--room-from-query",
-        "",
-    ])
-    .await;
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("--room-from-query"), "{stderr}");
-    let (code, stderr) = siogate(&[
-        "proxy",
-        "--flavor",
-        "go-1.4",
-        "--upstream",
-        "ws://127.0.0.1:1",
-        "--room-from-claim",
-        "sub",
-    ])
-    .await;
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("proxy.redis.url"), "{stderr}");
+    ];
+    let flag_cases: [(&[&str], &str); 2] = [
+        (
+            &["--redis", "redis://127.0.0.1:1", "--room-from-query", ""],
+            "--room-from-query",
+        ),
+        (&["--room-from-claim", "sub"], "proxy.redis.url"),
+    ];
+    for (flags, what) in flag_cases {
+        let args: Vec<&str> = base.iter().chain(flags).copied().collect();
+        let (code, stderr) = siogate(&args).await;
+        assert_eq!(code, Some(2), "{flags:?}: {stderr}");
+        assert!(stderr.contains(what), "{flags:?}: {stderr}");
+    }
 }

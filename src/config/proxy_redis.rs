@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::Secret;
 use super::error::Invalid;
+use super::validate::check_redis_url;
 
 /// `[proxy.redis]` in the TOML file.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -42,28 +43,10 @@ impl ProxyRedisConfig {
 
     /// Checks every field.
     pub fn validate(&self) -> Result<(), Invalid> {
-        if let Some(url) = &self.url {
-            let u = url.expose();
-            if !(u.starts_with("redis://") || u.starts_with("rediss://"))
-                || u.len() <= "rediss://".len()
-            {
-                // Do not echo the URL: it may carry a password.
-                return Err(Invalid::new(
-                    "proxy.redis.url",
-                    "must look like redis://HOST:PORT or rediss://HOST:PORT",
-                ));
-            }
-        }
-        let tls = self
-            .url
-            .as_ref()
-            .is_some_and(|u| u.expose().starts_with("rediss://"));
-        if self.ca_file.is_some() && !tls {
-            return Err(Invalid::new(
-                "proxy.redis.ca_file",
-                "only used with a rediss:// url",
-            ));
-        }
+        check_redis_url(
+            ("proxy.redis.url", self.url.as_ref()),
+            ("proxy.redis.ca_file", self.ca_file.as_deref()),
+        )?;
         if let Some(p) = &self.prefix
             && (p.is_empty() || p.contains(|c: char| c.is_whitespace() || c == '#'))
         {

@@ -7,7 +7,9 @@ use serde::Deserialize;
 
 use super::Secret;
 use super::error::Invalid;
-use super::validate::{check_http_url, check_path_prefix, check_positive, check_socket_addr};
+use super::validate::{
+    check_http_url, check_path_prefix, check_positive, check_redis_url, check_socket_addr,
+};
 
 /// `[standalone]` in the TOML file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -189,28 +191,10 @@ impl StandaloneConfig {
                 "must be greater than 0",
             ));
         }
-        if let Some(url) = &self.redis_url {
-            let u = url.expose();
-            if !(u.starts_with("redis://") || u.starts_with("rediss://"))
-                || u.len() <= "rediss://".len()
-            {
-                // Do not echo the URL: it may carry a password.
-                return Err(Invalid::new(
-                    "standalone.redis_url",
-                    "must look like redis://HOST:PORT or rediss://HOST:PORT",
-                ));
-            }
-        }
-        let tls = self
-            .redis_url
-            .as_ref()
-            .is_some_and(|u| u.expose().starts_with("rediss://"));
-        if self.redis_ca_file.is_some() && !tls {
-            return Err(Invalid::new(
-                "standalone.redis_ca_file",
-                "only used with a rediss:// redis_url",
-            ));
-        }
+        check_redis_url(
+            ("standalone.redis_url", self.redis_url.as_ref()),
+            ("standalone.redis_ca_file", self.redis_ca_file.as_deref()),
+        )?;
         self.validate_jwt()
     }
 

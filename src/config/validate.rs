@@ -63,6 +63,28 @@ fn check_path_chars(field: &str, value: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// A Redis URL (`redis://` or `rediss://`, never echoed: it may carry a
+/// password) and its CA file, which only a `rediss://` URL uses.
+pub(crate) fn check_redis_url(
+    (url_field, url): (&str, Option<&super::Secret>),
+    (ca_field, ca_file): (&str, Option<&std::path::Path>),
+) -> Result<(), Invalid> {
+    let url = url.map(super::Secret::expose);
+    if let Some(u) = url
+        && (!(u.starts_with("redis://") || u.starts_with("rediss://"))
+            || u.len() <= "rediss://".len())
+    {
+        return Err(Invalid::new(
+            url_field,
+            "must look like redis://HOST:PORT or rediss://HOST:PORT",
+        ));
+    }
+    if ca_file.is_some() && !url.is_some_and(|u| u.starts_with("rediss://")) {
+        return Err(Invalid::new(ca_field, "only used with a rediss:// URL"));
+    }
+    Ok(())
+}
+
 /// `value` must not be zero (intervals, timeouts, sizes).
 pub(crate) fn check_positive(field: &str, value: u64) -> Result<(), Invalid> {
     if value == 0 {
