@@ -13,8 +13,9 @@
 //! - [`engine`]: one Engine.IO session (bounded outbound queue, heartbeats,
 //!   transport state) and the session registry.
 //! - [`transport`]: long-polling and WebSocket adapters around a session.
-//! - [`limits`]: connection counters, the packet token bucket and the
-//!   namespace count behind `[server.limits]`, and the refusal log.
+//! - [`limits`]: connection counters, the packet token bucket, the
+//!   namespace count behind `[server.limits]`, the client's IP behind
+//!   trusted proxies, and the refusal log.
 //! - [`server`]: accept loop, HTTP routing by path, the [`server::Backend`]
 //!   trait both modes implement.
 //! - [`proxy`]: proxy mode — the pure `normalize` state machine, the upstream
@@ -25,7 +26,11 @@
 //! - [`standalone`]: standalone mode — namespaces, rooms, the `Adapter`
 //!   trait, the push API.
 //! - [`tls`]: client-side TLS termination (PEM certificates, SNI, reload);
-//!   hands the server core a `TlsAcceptor`.
+//!   hands the server core a `TlsAcceptor`. `tls::client` builds the
+//!   configurations of outgoing TLS (`wss://` upstreams, `https://` webhooks).
+//! - [`cluster`]: the Redis link (reconnects, re-subscribes) and the
+//!   socket.io Redis adapter/emitter wire format, used by standalone cluster
+//!   mode and by proxy-mode injection.
 //!
 //! Dependencies point one way: `protocol ← engine ← transport ← server`.
 //! `proxy` and `standalone` sit side by side and never import each other;

@@ -132,7 +132,7 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "FLAVOR",
           value_parser = PossibleValuesParser::new(UpstreamFlavor::NAMES).try_map(|s| s.parse::<UpstreamFlavor>()))]
     pub flavor: Option<UpstreamFlavor>,
-    /// round-robin, least-connections, hash-query:<key> or hash-header:<name>.
+    /// round-robin, least-connections, hash-query:KEY or hash-header:NAME.
     #[arg(long, value_name = "STRATEGY")]
     pub balance: Option<Balance>,
     /// Relay plain Engine.IO on this path (e.g. /engine.io/).

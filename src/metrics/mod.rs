@@ -12,7 +12,7 @@
 //! allocation on the data path. `prometheus-client` (the usual crate) keys
 //! each family by a label set in a `RwLock<HashMap>`, which costs a lock
 //! and a hash (and an allocation for a new set) per increment; we only need
-//! the text format, which is ~150 lines ([`exposition`]). Labels known only
+//! the text format, which is ~150 lines (`exposition`). Labels known only
 //! at run time (upstream URLs) come from [`Collector`]s asked at scrape time.
 //!
 //! # Metrics (all prefixed `siogate_`)

@@ -142,7 +142,7 @@ pub struct Targets {
     pub rooms: Vec<String>,
     /// Minus the sockets in any of these rooms.
     pub except: Vec<String>,
-    /// Only this socket (siogate extension, see [`SOCKET_KEY`]).
+    /// Only this socket (siogate extension, see `SOCKET_KEY`).
     pub socket: Option<String>,
     /// `flags.volatile` (the message may be dropped; siogate never drops on
     /// purpose, so it is informational).

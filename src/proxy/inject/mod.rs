@@ -12,7 +12,7 @@
 //!
 //! Subscriptions: the pattern `<prefix>#<nsp>#*` of a namespace once a
 //! session connected to it (kept afterwards, as standalone mode does), for
-//! at most [`MAX_SUBSCRIBED_NSPS`] namespaces.
+//! at most `MAX_SUBSCRIBED_NSPS` namespaces.
 //! Redis is optional for proxying: while it is down, sessions keep being
 //! proxied, pushes sent meanwhile are not seen (Redis pub/sub keeps
 //! nothing), `siogate_cluster_redis_up` is 0, and `/readyz` is unaffected.
