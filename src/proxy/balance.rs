@@ -178,7 +178,7 @@ impl Balancer {
         };
         let ok = match Leg::connect(&target, eio, "", &HeaderMap::new(), opts).await {
             Ok(leg) => {
-                let (tx, rx) = tokio::sync::mpsc::channel(1);
+                let (tx, rx) = super::upstream::outbox::channel(1);
                 drop(tx); // closed sender: `run` says goodbye at once
                 leg.run(rx, CancellationToken::new(), |_| {}).await == LegEnd::Closed
             }

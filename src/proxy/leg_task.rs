@@ -4,12 +4,12 @@
 //! upstream message and the leg's fate to the session.
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::normalize::LegId;
 use super::session::Shared;
-use super::upstream::{Leg, LegEnd, LegError, Outbound, Target};
+use super::upstream::outbox;
+use super::upstream::{Leg, LegEnd, LegError, Target};
 use crate::metrics::{self, DialOutcome};
 use crate::protocol::engineio;
 use crate::protocol::socketio::connect::Query;
@@ -20,7 +20,7 @@ pub(super) async fn run(
     shared: Arc<Shared>,
     leg: LegId,
     query: Query,
-    rx: mpsc::Receiver<Outbound>,
+    rx: outbox::Receiver,
     cancel: CancellationToken,
 ) {
     let core = shared.core.clone();
@@ -32,37 +32,40 @@ pub(super) async fn run(
         let shared = shared.clone();
         async move { connect(&shared, &query.encode()).await }
     });
-    let connected = tokio::select! {
+    let mut asm = Assembler::with_mode(core.flavor.upstream_sio(), DecodeMode::Lenient);
+    // The dial's outcome is a temporary of this statement and the relay
+    // future is built in it, so neither the outcome nor the opened `Leg` is
+    // kept in this task's state beside the relay while it runs.
+    let (_active, relaying) = match tokio::select! {
         // Closed by the normalizer (then it ignores this) or with the whole
         // session; either way nobody may keep waiting for this leg.
         () = cancel.cancelled() => Err(LegError::Cancelled),
         r = connecting => r,
-    };
-    let (conn, idx) = match connected {
-        Ok(c) => c,
+    } {
+        Ok((conn, idx)) => {
+            let active = core.balancer.acquire(idx);
+            let url = tracing::field::display(&core.balancer.upstreams()[idx].url);
+            tracing::Span::current().record("upstream.addr", &url);
+            shared.span.record("upstream.addr", &url);
+            tracing::debug!("upstream session open");
+            shared.leg_opened(leg);
+            let on_packet = |packet| {
+                let decoded = match packet {
+                    engineio::Packet::Message(text) => asm.push_text(text),
+                    engineio::Packet::Binary(data) => asm.push_binary(data),
+                    _ => return,
+                };
+                match decoded {
+                    Ok(Some(msg)) => shared.from_upstream(leg, msg),
+                    Ok(None) => {}
+                    Err(e) => tracing::debug!(error = %e, "invalid upstream packet dropped"),
+                }
+            };
+            (active, conn.run(rx, cancel, on_packet))
+        }
         Err(e) => return shared.leg_failed(leg, e),
     };
-    let _active = core.balancer.acquire(idx);
-    let url = tracing::field::display(&core.balancer.upstreams()[idx].url);
-    tracing::Span::current().record("upstream.addr", &url);
-    shared.span.record("upstream.addr", &url);
-    tracing::debug!("upstream session open");
-    shared.leg_opened(leg);
-    let mut asm = Assembler::with_mode(core.flavor.upstream_sio(), DecodeMode::Lenient);
-    let end = conn
-        .run(rx, cancel, |packet| {
-            let decoded = match packet {
-                engineio::Packet::Message(text) => asm.push_text(text),
-                engineio::Packet::Binary(data) => asm.push_binary(data),
-                _ => return,
-            };
-            match decoded {
-                Ok(Some(msg)) => shared.from_upstream(leg, msg),
-                Ok(None) => {}
-                Err(e) => tracing::debug!(error = %e, "invalid upstream packet dropped"),
-            }
-        })
-        .await;
+    let end = relaying.await;
     match end {
         LegEnd::Closed => tracing::debug!("upstream session closed"),
         LegEnd::UpstreamClosed => {

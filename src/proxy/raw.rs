@@ -11,12 +11,12 @@
 //! if a dial fails).
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::backend::{Core, Live};
-use super::upstream::{Leg, LegEnd, LegError, Outbound, Target, forwarded_headers};
+use super::upstream::outbox::{self, Refused};
+use super::upstream::{Leg, LegEnd, LegError, Target, forwarded_headers};
 use crate::protocol::engineio;
 use crate::server::{Backend, ClientSink, CloseReason, Handshake, Reject};
 
@@ -30,7 +30,7 @@ pub struct RawBackend {
 /// One relayed session: the channel to its upstream task and the token that
 /// stops it.
 pub struct RawSession {
-    tx: mpsc::Sender<Outbound>,
+    tx: outbox::Sender,
     cancel: CancellationToken,
 }
 
@@ -80,7 +80,7 @@ impl Backend for RawBackend {
             .connect(&handshake)
             .await
             .map_err(|e| super::backend::reject(&e))?;
-        let (tx, rx) = mpsc::channel(self.core.leg_queue);
+        let (tx, rx) = outbox::channel(self.core.leg_queue);
         let cancel = self.core.cancel.child_token();
         let live = self.core.gauges.leg_started();
         let active = self.core.balancer.acquire(idx);
@@ -97,13 +97,11 @@ impl Backend for RawBackend {
         session: &mut RawSession,
         packet: engineio::Packet,
     ) -> Result<(), CloseReason> {
-        match session.tx.try_send(vec![packet]) {
+        match session.tx.push([packet]) {
             Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                Err(CloseReason::Backend("upstream queue full".into()))
-            }
+            Err(Refused::Full) => Err(CloseReason::Backend("upstream queue full".into())),
             // The upstream task ended and closes the session itself.
-            Err(mpsc::error::TrySendError::Closed(_)) => Ok(()),
+            Err(Refused::Closed) => Ok(()),
         }
     }
 
@@ -116,7 +114,7 @@ impl Backend for RawBackend {
 /// upstream end closes the client session.
 async fn relay(
     leg: Leg,
-    rx: mpsc::Receiver<Outbound>,
+    rx: outbox::Receiver,
     cancel: CancellationToken,
     sink: Arc<dyn ClientSink>,
     _held: (Live, super::balance::Active),

@@ -7,8 +7,8 @@
 //! messages and its own open/close. All of them take the session's
 //! `std::sync::Mutex<State>`, feed the [`Normalizer`], and carry out the
 //! resulting actions **before releasing it**. Every action is non-blocking
-//! (queue to the client's bounded queue, `try_send` to a leg's bounded
-//! channel, spawn a leg task, cancel a token), so the lock is never held
+//! (queue to the client's bounded queue, `push` to a leg's bounded
+//! outbox, spawn a leg task, cancel a token), so the lock is never held
 //! across an `.await`, and actions run in exactly the order the normalizer
 //! produced them, whichever side triggered them. A leg channel that is full
 //! (the upstream stopped reading) closes the client session rather than
@@ -23,14 +23,15 @@ use std::cell::Cell;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use http::HeaderMap;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::backend::Core;
 use super::inject::member::Member;
 use super::normalize::{Action, LegId, Normalizer, reason};
-use super::upstream::{LegError, Outbound};
+use super::upstream::LegError;
+use super::upstream::outbox::{self, Refused};
 use crate::metrics::{self, NormalizeKind};
 use crate::protocol::engineio;
 use crate::protocol::socketio::connect::Query;
@@ -40,7 +41,7 @@ use crate::server::{ClientSink, CloseReason, Handshake};
 /// One leg as the session sees it.
 struct LegSlot {
     id: LegId,
-    tx: mpsc::Sender<Outbound>,
+    tx: outbox::Sender,
     cancel: CancellationToken,
 }
 
@@ -189,8 +190,7 @@ impl Shared {
                     let Some(slot) = st.legs.iter().find(|s| s.id == leg) else {
                         continue;
                     };
-                    if let Err(mpsc::error::TrySendError::Full(_)) = slot.tx.try_send(packets(msg))
-                    {
+                    if let Err(Refused::Full) = slot.tx.push(packets(msg)) {
                         tracing::debug!(leg = %leg, "upstream not reading; closing the client");
                         metrics::global()
                             .queue_overflows
@@ -221,7 +221,7 @@ impl Shared {
     }
 
     fn spawn_leg(self: &Arc<Self>, st: &mut State, leg: LegId, query: Query) {
-        let (tx, rx) = mpsc::channel(self.core.leg_queue);
+        let (tx, rx) = outbox::channel(self.core.leg_queue);
         let cancel = self.cancel.child_token();
         st.legs.push(LegSlot {
             id: leg,
@@ -360,11 +360,9 @@ fn drop_kind(why: &str) -> NormalizeKind {
 }
 
 /// A Socket.IO message as Engine.IO packets: the text, then each attachment.
-fn packets(msg: Message) -> Outbound {
-    let mut out = Vec::with_capacity(1 + msg.attachments.len());
-    out.push(engineio::Packet::Message(msg.packet.encode()));
-    out.extend(msg.attachments.into_iter().map(engineio::Packet::Binary));
-    out
+fn packets(msg: Message) -> impl Iterator<Item = engineio::Packet> {
+    let text = engineio::Packet::Message(msg.packet.encode());
+    std::iter::once(text).chain(msg.attachments.into_iter().map(engineio::Packet::Binary))
 }
 
 #[cfg(test)]

@@ -78,9 +78,9 @@ async fn eio3_leg_accepts_go_open_pings_and_answers_server_pings() {
     assert_eq!(leg.open().sid, "1");
     assert_eq!(uri, "/socket.io/?EIO=3&transport=websocket&token=abc");
 
-    let (tx, rx) = mpsc::channel(8);
+    let (tx, rx) = outbox::channel(8);
     let cancel = CancellationToken::new();
-    let (got_tx, mut got) = mpsc::unbounded_channel();
+    let (got_tx, mut got) = tokio::sync::mpsc::unbounded_channel();
     let run = tokio::spawn(leg.run(rx, cancel.clone(), move |p| {
         let _ = got_tx.send(p);
     }));
@@ -111,11 +111,10 @@ async fn eio3_leg_accepts_go_open_pings_and_answers_server_pings() {
         .await
         .expect("in time");
     assert_eq!(second, Some(Packet::Binary(Bytes::from_static(&[9, 8]))));
-    tx.send(vec![
+    tx.push([
         Packet::Message(Bytes::from_static(b"2[\"up\"]")),
         Packet::Binary(Bytes::from_static(&[1, 2])),
     ])
-    .await
     .expect("queue");
     loop {
         match tokio::time::timeout(STEP, ws.next()).await.expect("frame") {
@@ -164,7 +163,7 @@ async fn eio4_leg_answers_pings_and_fails_when_the_server_goes_silent() {
         ws
     });
     let leg = leg.expect("leg opens");
-    let (_tx, rx) = mpsc::channel(1);
+    let (_tx, rx) = outbox::channel(1);
     let run = tokio::spawn(leg.run(rx, CancellationToken::new(), |_| {}));
     ws.send(Message::text("2")).await.expect("ping");
     assert_eq!(next_text(&mut ws).await, "3");
@@ -174,6 +173,41 @@ async fn eio4_leg_answers_pings_and_fails_when_the_server_goes_silent() {
         .expect("ends")
         .expect("join");
     assert_eq!(end, LegEnd::Failed("upstream heartbeat timeout"));
+}
+
+#[tokio::test]
+async fn an_upstream_that_stops_reading_fills_the_bounded_queue() {
+    let (target, accept) = peer().await;
+    let open = "0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":60000,\"pingTimeout\":60000}";
+    let (headers, o) = (HeaderMap::new(), opts());
+    let connect = Leg::connect(&target, Revision::V4, "", &headers, &o);
+    let (leg, _ws) = tokio::join!(connect, async {
+        let (mut ws, _) = accept.await.expect("peer");
+        ws.send(Message::text(open)).await.expect("send open");
+        ws // kept, never read
+    });
+    let (tx, rx) = outbox::channel(4);
+    let cancel = CancellationToken::new();
+    let run = tokio::spawn(leg.expect("leg opens").run(rx, cancel.clone(), |_| {}));
+    let big = Bytes::from(vec![b'a'; 256 * 1024]);
+    let filled = tokio::time::timeout(STEP, async {
+        loop {
+            match tx.push([Packet::Message(big.clone())]) {
+                Ok(()) => tokio::task::yield_now().await,
+                Err(refused) => return refused,
+            }
+        }
+    })
+    .await
+    .expect("the queue fills once the socket is full");
+    assert_eq!(filled, outbox::Refused::Full);
+    // Cancelled while a write is stuck: it ends at once, without a goodbye.
+    cancel.cancel();
+    let end = tokio::time::timeout(STEP, run)
+        .await
+        .expect("ends")
+        .expect("join");
+    assert_eq!(end, LegEnd::Closed);
 }
 
 #[tokio::test]

@@ -19,10 +19,11 @@ pub mod dial;
 pub mod handshake;
 pub mod leg;
 mod no_verify;
+pub mod outbox;
 pub mod tls;
 
 pub use dial::{DialOptions, Target, forwarded_headers};
-pub use leg::{Leg, LegEnd, Outbound};
+pub use leg::{Leg, LegEnd};
 
 /// Why an upstream session could not be opened (or ended badly).
 #[derive(Debug, thiserror::Error)]
