@@ -178,86 +178,97 @@ fn classify(rev: Revision, msg: Option<Result<Message, WsError>>) -> Incoming {
 
 /// The session loop: reads client packets, writes queued packets, runs the
 /// heartbeat, and ends the session (goodbye, `on_close`, unregister).
-pub async fn run<B: Backend>(
+///
+/// Not an `async fn`: rustc would keep its parameters twice in the
+/// session task's state (stored, then moved into locals), the socket's
+/// 328 bytes among them, for every WebSocket session; the block below uses
+/// the captured values in place.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn stores its parameters twice"
+)]
+pub fn run<B: Backend>(
     ctx: Arc<Context<B>>,
     conn: Arc<Conn<B>>,
     mut ws: WsStream,
     first: Option<Packet>,
-) {
-    let session = conn.session.clone();
-    let rev = session.revision();
-    let mut close_code = None;
-    let exit = 'run: {
-        if let Some(open) = first
-            && send(&mut ws, open, rev).await.is_err()
-        {
-            break 'run Some(CloseReason::TransportError);
-        }
-        // Created once, not per loop turn: a fresh cancellation future and
-        // timer per message cost a waiter registration and a timer-wheel
-        // insert/remove each (measured with callgrind). The timer is moved
-        // only when the deadline changed.
-        // The queue waiter likewise lives until it fires; it is registered
-        // with the session's `Notify`, so no push in between is missed.
-        let mut cancelled = pin!(session.cancelled());
-        let mut queued = pin!(session.wait_queue());
-        let timer = tokio::time::sleep_until(session.heartbeat_deadline());
-        let mut timer = pin!(timer);
-        loop {
-            let deadline = session.heartbeat_deadline();
-            if timer.deadline() != deadline {
-                timer.as_mut().reset(deadline);
+) -> impl std::future::Future<Output = ()> {
+    async move {
+        let session = conn.session.clone();
+        let rev = session.revision();
+        let mut close_code = None;
+        let exit = 'run: {
+            if let Some(open) = first
+                && send(&mut ws, open, rev).await.is_err()
+            {
+                break 'run Some(CloseReason::TransportError);
             }
-            tokio::select! {
-                biased;
-                _ = &mut cancelled => break None,
-                _ = &mut queued => {
-                    queued.set(session.wait_queue());
-                    tokio::select! {
-                        biased;
-                        _ = &mut cancelled => break None,
-                        r = write_queued(&mut ws, &session) => if r.is_err() {
-                            break Some(CloseReason::TransportError);
+            // Created once, not per loop turn: a fresh cancellation future and
+            // timer per message cost a waiter registration and a timer-wheel
+            // insert/remove each (measured with callgrind). The timer is moved
+            // only when the deadline changed.
+            // The queue waiter likewise lives until it fires; it is registered
+            // with the session's `Notify`, so no push in between is missed.
+            let mut cancelled = pin!(session.cancelled());
+            let mut queued = pin!(session.wait_queue());
+            let timer = tokio::time::sleep_until(session.heartbeat_deadline());
+            let mut timer = pin!(timer);
+            loop {
+                let deadline = session.heartbeat_deadline();
+                if timer.deadline() != deadline {
+                    timer.as_mut().reset(deadline);
+                }
+                tokio::select! {
+                    biased;
+                    _ = &mut cancelled => break None,
+                    _ = &mut queued => {
+                        queued.set(session.wait_queue());
+                        tokio::select! {
+                            biased;
+                            _ = &mut cancelled => break None,
+                            r = write_queued(&mut ws, &session) => if r.is_err() {
+                                break Some(CloseReason::TransportError);
+                            }
                         }
                     }
-                }
-                _ = &mut timer => {
-                    session.heartbeat_tick();
-                }
-                msg = ws.next() => match classify(rev, msg) {
-                    Incoming::Packet(p) => {
-                        if deliver(&ctx, &conn, &mut ws, p).await.is_err() {
-                            break Some(CloseReason::TransportError);
+                    _ = &mut timer => {
+                        session.heartbeat_tick();
+                    }
+                    msg = ws.next() => match classify(rev, msg) {
+                        Incoming::Packet(p) => {
+                            if deliver(&ctx, &conn, &mut ws, p).await.is_err() {
+                                break Some(CloseReason::TransportError);
+                            }
                         }
-                    }
-                    Incoming::Skip => {}
-                    Incoming::Closed => break Some(CloseReason::ClientClose),
-                    Incoming::TooBig => {
-                        close_code = Some(CloseCode::Size);
-                        break Some(CloseReason::ProtocolError("message too large".into()));
-                    }
-                    Incoming::Malformed => {
-                        close_code = Some(CloseCode::Protocol);
-                        break Some(CloseReason::ProtocolError("malformed packet".into()));
-                    }
-                    Incoming::Failed => break Some(CloseReason::TransportError),
-                },
+                        Incoming::Skip => {}
+                        Incoming::Closed => break Some(CloseReason::ClientClose),
+                        Incoming::TooBig => {
+                            close_code = Some(CloseCode::Size);
+                            break Some(CloseReason::ProtocolError("message too large".into()));
+                        }
+                        Incoming::Malformed => {
+                            close_code = Some(CloseCode::Protocol);
+                            break Some(CloseReason::ProtocolError("malformed packet".into()));
+                        }
+                        Incoming::Failed => break Some(CloseReason::TransportError),
+                    },
+                }
             }
+        };
+        if let Some(reason) = exit {
+            session.close(reason);
         }
-    };
-    if let Some(reason) = exit {
-        session.close(reason);
+        // The backend hears of the close first; the goodbye below may take up
+        // to GOODBYE_TIMEOUT on a client that stopped reading. Boxed: this runs
+        // once, and inline its futures (the backend's `on_close`, the goodbye
+        // writes and timeout) would be part of every idle session's task.
+        Box::pin(async move {
+            conn.finish(&ctx).await;
+            goodbye(&mut ws, &session, close_code).await;
+            ctx.registry.remove(session.sid(), &conn);
+        })
+        .await;
     }
-    // The backend hears of the close first; the goodbye below may take up
-    // to GOODBYE_TIMEOUT on a client that stopped reading. Boxed: this runs
-    // once, and inline its futures (the backend's `on_close`, the goodbye
-    // writes and timeout) would be part of every idle session's task.
-    Box::pin(async move {
-        conn.finish(&ctx).await;
-        goodbye(&mut ws, &session, close_code).await;
-        ctx.registry.remove(session.sid(), &conn);
-    })
-    .await;
 }
 
 /// Delivers one packet to the backend while still flushing the outbound
