@@ -58,6 +58,7 @@ pub async fn run(
         }
         tokio::spawn(crate::server::ops::serve_metrics(
             l,
+            std::time::Duration::from_millis(config.server.limits.header_read_timeout_ms),
             stop_metrics.clone().cancelled_owned(),
         ))
     });

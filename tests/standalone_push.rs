@@ -4,12 +4,15 @@
 mod common;
 mod standalone_harness;
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 use siogate::standalone::{NamespacePolicy, api_server};
 use standalone_harness::net::{
     Server, http, within, ws_connect, ws_next, ws_send, ws_send_bin, ws_text, ws_until_closed,
 };
 use standalone_harness::{API_TOKEN, gateway};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn chat_gateway() -> siogate::standalone::Standalone {
     gateway(|o| {
@@ -188,9 +191,29 @@ async fn push_api_on_a_separate_listener() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(api_server::serve(gw.push_api(), listener, async {
-        let _ = rx.await;
-    }));
+    let header_timeout = Duration::from_millis(300);
+    let task = tokio::spawn(api_server::serve(
+        gw.push_api(),
+        listener,
+        header_timeout,
+        async {
+            let _ = rx.await;
+        },
+    ));
+    // A backend that never finishes its request headers is cut off after
+    // the configured header timeout (server.limits.header_read_timeout_ms).
+    let mut slow = within(tokio::net::TcpStream::connect(addr)).await.unwrap();
+    slow.write_all(b"POST /api/v1/emit HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let mut rest = Vec::new();
+    within(slow.read_to_end(&mut rest)).await.ok();
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(4),
+        "closed after {waited:?}"
+    );
     let auth = format!("Bearer {API_TOKEN}");
     let (status, body) = http(
         addr,

@@ -16,15 +16,15 @@ use tracing::Instrument;
 
 use super::Routes;
 
-/// How long a client may take to send the request headers.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// Serves `routes` on `listener` until `shutdown` completes; `name` labels
-/// the connection spans and logs (`"push API"`, `"metrics"`).
+/// the connection spans and logs (`"push API"`, `"metrics"`). A client has
+/// `header_timeout` to send each request's headers (the server core's
+/// `server.limits.header_read_timeout_ms`).
 pub async fn serve_routes(
     listener: TcpListener,
     routes: Routes,
     name: &'static str,
+    header_timeout: Duration,
     shutdown: impl Future<Output = ()>,
 ) {
     if let Ok(addr) = listener.local_addr() {
@@ -58,7 +58,7 @@ pub async fn serve_routes(
                 let mut builder = http1::Builder::new();
                 builder
                     .timer(TokioTimer::new())
-                    .header_read_timeout(HEADER_READ_TIMEOUT);
+                    .header_read_timeout(header_timeout);
                 let conn = builder.serve_connection(TokioIo::new(stream), svc);
                 let mut conn = std::pin::pin!(conn);
                 let result = tokio::select! {

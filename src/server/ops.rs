@@ -78,12 +78,17 @@ fn text(status: StatusCode, content_type: &'static str, body: String) -> Respons
 /// Serves `/metrics`, `/healthz` and `/readyz` on `listener` until
 /// `shutdown` completes (it keeps answering while the client side drains,
 /// so `/readyz` reports the shutdown).
-pub async fn serve_metrics(listener: TcpListener, shutdown: impl Future<Output = ()>) {
+pub async fn serve_metrics(
+    listener: TcpListener,
+    header_timeout: std::time::Duration,
+    shutdown: impl Future<Output = ()>,
+) {
     let routes: Routes = Arc::new(|req: http::Request<Incoming>| -> RouteFuture {
         let resp = answer(req.method(), req.uri().path());
         Box::pin(async move { resp })
     });
-    super::extra_listener::serve_routes(listener, routes, "metrics", shutdown).await;
+    super::extra_listener::serve_routes(listener, routes, "metrics", header_timeout, shutdown)
+        .await;
 }
 
 #[cfg(test)]

@@ -52,6 +52,19 @@ pub async fn respond(api: &PushApi, req: Request<Incoming>) -> Response<Full<Byt
 
 /// Serves only the push API on `listener` until `shutdown` completes, then
 /// lets open connections finish their current request.
-pub async fn serve(api: PushApi, listener: TcpListener, shutdown: impl Future<Output = ()>) {
-    crate::server::extra_listener::serve_routes(listener, routes(api), "push API", shutdown).await;
+pub async fn serve(
+    api: PushApi,
+    listener: TcpListener,
+    header_timeout: std::time::Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    let routes = routes(api);
+    crate::server::extra_listener::serve_routes(
+        listener,
+        routes,
+        "push API",
+        header_timeout,
+        shutdown,
+    )
+    .await;
 }

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -50,6 +51,7 @@ pub async fn run(
         trigger.cancel();
     });
     let routes = api_listener.is_none().then(|| gw.routes());
+    let header_timeout = Duration::from_millis(server.limits.header_read_timeout_ms);
     let core = crate::server::serve(
         listener,
         Arc::new(server),
@@ -59,7 +61,12 @@ pub async fn run(
     );
     match api_listener {
         Some(api) => {
-            let api = api_server::serve(gw.push_api(), api, stop.clone().cancelled_owned());
+            let api = api_server::serve(
+                gw.push_api(),
+                api,
+                header_timeout,
+                stop.clone().cancelled_owned(),
+            );
             tokio::join!(core, api);
         }
         None => core.await,
