@@ -8,45 +8,12 @@
 mod common;
 mod standalone_harness;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::node::{Client, ClientOpts, STEP, Transports, bin, require_peers, unbin};
-use jsonwebtoken::{EncodingKey, Header, encode};
 use serde_json::{Value, json};
-use siogate::standalone::{JwtKey, JwtOptions, NamespacePolicy, Standalone, WebhookOptions};
-use standalone_harness::gateway;
-use standalone_harness::net::{Reply, Server, webhook_server};
-
-const SECRET: &[u8] = b"client-tests";
-
-fn token(rooms: &[&str]) -> String {
-    let claims = json!({"sub": "tester", "rooms": rooms});
-    encode(
-        &Header::default(),
-        &claims,
-        &EncodingKey::from_secret(SECRET),
-    )
-    .unwrap()
-}
-
-async fn start() -> Server {
-    // The webhook echoes the event name and args back as the ack.
-    let reply: Reply = Arc::new(|body| {
-        (
-            200,
-            json!([{"event": body["event"], "args": body["args"]}]).to_string(),
-        )
-    });
-    let (hook, _requests) = webhook_server(reply).await;
-    let gw: Standalone = gateway(move |o| {
-        o.namespaces = NamespacePolicy::List(vec!["/chat".into()]);
-        o.jwt = Some(JwtOptions::new(JwtKey::Hs256(SECRET.to_vec())));
-        o.join_leave = true;
-        o.webhook = Some(WebhookOptions::new(hook));
-    });
-    Server::start(gw).await
-}
+use standalone_harness::clients::{push, start, token};
+use standalone_harness::net::Server;
 
 fn opts(
     server: &Server,
@@ -65,7 +32,6 @@ fn opts(
     }
 }
 
-/// Pushes and returns the delivered count.
 /// Sends the built-in `event` (`join` or `leave`) for room `extra` (it must
 /// be acked `{"ok":true}`), then pushes `x` to that room on `/chat`;
 /// returns how many sockets it was delivered to.
@@ -79,12 +45,6 @@ async fn room_event_then_push(c: &mut Client, server: &Server, event: &str) -> u
         json!({"namespace": "/chat", "event": "x", "rooms": ["extra"]}),
     )
     .await
-}
-
-async fn push(server: &Server, body: Value) -> u64 {
-    let (status, resp) = server.api("POST", "emit", &body.to_string()).await;
-    assert_eq!(status, 200, "{resp}");
-    resp["delivered"].as_u64().unwrap()
 }
 
 /// The events named `name` the client has printed so far.

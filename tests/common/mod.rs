@@ -4,6 +4,7 @@ pub mod echo_backend;
 pub mod gofixture;
 pub mod http_client;
 pub mod node;
+pub mod python;
 pub mod redis_server;
 pub mod siogate_bin;
 pub mod tls;

@@ -5,7 +5,8 @@
 //! stdin, one event per stdout line. [`NodeProc`] owns such a process (killed on drop, and the
 //! scripts exit when stdin closes) and waits on its lines with deadlines, never with sleeps.
 //! Lines that a wait skips are kept in a backlog, so the order in which a test waits for
-//! independent events does not matter. On failure the panic message lists every line seen
+//! independent events does not matter. [`NodeProc::spawn_program`] runs other peers that speak
+//! the same lines (the python-socketio driver of `tests/common/python.rs`). On failure the panic message lists every line seen
 //! and the process's stderr.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
@@ -83,16 +84,28 @@ impl NodeProc {
     /// Starts `node tests/js/<script> <args…>`. Must run inside a tokio runtime.
     pub fn spawn(script: &str, args: &[String]) -> NodeProc {
         require_peers();
-        let mut child = Command::new("node")
-            .arg(js_dir().join(script))
+        let script = js_dir().join(script);
+        NodeProc::spawn_program(Path::new("node"), &script, args, &js_dir())
+    }
+
+    /// Starts `<program> <script> <args…>` in `dir`: any peer that speaks the scripts' line
+    /// protocol (e.g. `tests/py/client.py` under a venv's python). Must run inside a tokio runtime.
+    pub fn spawn_program(program: &Path, script: &Path, args: &[String], dir: &Path) -> NodeProc {
+        let label = format!(
+            "{} {}",
+            program.file_name().unwrap_or_default().to_string_lossy(),
+            script.file_name().unwrap_or_default().to_string_lossy()
+        );
+        let mut child = Command::new(program)
+            .arg(script)
             .args(args)
-            .current_dir(js_dir())
+            .current_dir(dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .unwrap_or_else(|e| panic!("spawning node {script}: {e}"));
+            .unwrap_or_else(|e| panic!("spawning {label}: {e}"));
         let stdin = child.stdin.take();
         let stdout = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
         let stderr = Arc::new(Mutex::new(String::new()));
@@ -107,7 +120,7 @@ impl NodeProc {
                 }
             });
         }
-        let name = format!("{script} {}", args.join(" "));
+        let name = format!("{label} {}", args.join(" "));
         NodeProc {
             name,
             child,
@@ -241,7 +254,7 @@ impl NodeProc {
     pub fn report(&self, why: &str) -> String {
         let stderr = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
         format!(
-            "node {}: {why}\n--- stdout ({} lines) ---\n{}\n--- stderr ---\n{stderr}",
+            "{}: {why}\n--- stdout ({} lines) ---\n{}\n--- stderr ---\n{stderr}",
             self.name,
             self.seen.len(),
             self.seen.join("\n")

@@ -3,6 +3,7 @@
 //! [`Client`] feeds client packets in as the server core would.
 #![allow(dead_code)]
 
+pub mod clients;
 pub mod net;
 
 use std::net::SocketAddr;

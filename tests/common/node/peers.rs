@@ -232,7 +232,8 @@ impl ClientOpts {
         self
     }
 
-    fn args(&self) -> Vec<String> {
+    /// The command line of `client.js`; `tests/py/client.py` takes the same flags.
+    pub fn args(&self) -> Vec<String> {
         let mut args = vec![
             "--version".into(),
             self.version.to_string(),
@@ -274,17 +275,24 @@ pub struct Client {
 impl Client {
     /// Starts the client without waiting for the outcome of its connect.
     pub fn spawn(opts: &ClientOpts) -> Client {
-        Client {
-            proc: NodeProc::spawn("client.js", &opts.args()),
-            next_ack: 0,
-        }
+        Client::from_proc(NodeProc::spawn("client.js", &opts.args()))
+    }
+
+    /// Wraps any client process that speaks `client.js`'s lines (e.g. the python-socketio
+    /// driver `tests/py/client.py`).
+    pub fn from_proc(proc: NodeProc) -> Client {
+        Client { proc, next_ack: 0 }
     }
 
     /// Starts the client and waits for `connect`; panics on `connect_error`. Returns the client
     /// and its connect line (`{"ev":"connect","id":…,"transport":…}`).
     pub async fn connect(opts: &ClientOpts) -> (Client, Value) {
-        let mut client = Client::spawn(opts);
-        let v = client
+        Client::spawn(opts).connected().await
+    }
+
+    /// Waits for this client's `connect` line; panics on `connect_error`.
+    pub async fn connected(mut self) -> (Client, Value) {
+        let v = self
             .proc
             .wait_for(
                 |v| v["ev"] == "connect" || v["ev"] == "connect_error",
@@ -294,10 +302,10 @@ impl Client {
         if v["ev"] != "connect" {
             panic!(
                 "{}",
-                client.proc.report(&format!("expected connect, got {v}"))
+                self.proc.report(&format!("expected connect, got {v}"))
             );
         }
-        (client, v)
+        (self, v)
     }
 
     /// Emits `event(args…)` without an ack. `args` is a JSON array; `{"$bin":…}` becomes a Buffer.

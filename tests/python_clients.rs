@@ -1,0 +1,303 @@
+//! siogate with real python-socketio clients (`tests/py/client.py` in the
+//! hash-pinned venvs of `scripts/test.sh`), the clients QA and back-end
+//! people script against it:
+//! - python-socketio 5.x → standalone mode, over WebSocket-only, polling with
+//!   upgrade and polling-only: auth token on `/chat`, pushes to the namespace
+//!   and to a room, binary arriving as bytes, acks through the webhook and for
+//!   the built-in join, an API emit acked by the client, an API disconnect,
+//!   and a refused token.
+//! - python-socketio 4.6.1 (Engine.IO 3) with the token in the namespace
+//!   query (`/chat?token=abc`, which 4.x sends verbatim in its CONNECT) →
+//!   `--flavor go-1.4` / `go-legacy` in front of the go stand-in: connects,
+//!   the go app sees the token in its handshake URL, an ack round-trips, a
+//!   push arrives. And the same client straight at the go servers, to show
+//!   what siogate fixes there.
+//! - python-socketio 5.x → `--flavor node-v2` in front of Node socket.io
+//!   2.5.0: the Socket.IO 5 → 4 bridge (token, ack, push, binary both ways).
+
+#[allow(unused_imports)] // each test binary uses a part of the shared harness
+mod common;
+mod proxy_harness;
+mod standalone_harness;
+
+use common::gofixture::{GoFixture, GoVersion, LogEntry};
+use common::node::{
+    Client, ClientOpts, STEP, Transports, Upstream, assert_binary_reversed, bin, unbin,
+};
+use common::python::{connect_py, spawn_py};
+use proxy_harness::{config, echo, node_ws, spawn};
+use serde_json::{Value, json};
+use standalone_harness::clients::{push, start, token};
+
+const TRANSPORTS: [Transports; 2] = [Transports::WebsocketOnly, Transports::PollingThenUpgrade];
+
+/// Waits for the `opened` line (`sio.connect()` returned, so any upgrade is
+/// over) and asserts the transport the client ended up on.
+async fn assert_opened_on(c: &mut Client, t: Transports, ctx: &str) {
+    let opened = c.proc.wait_ev("opened", STEP).await;
+    let want = match t {
+        Transports::PollingOnly => "polling",
+        Transports::WebsocketOnly | Transports::PollingThenUpgrade => "websocket",
+    };
+    assert_eq!(opened["transport"], want, "{ctx}: {opened}");
+}
+
+/// One python-socketio 5 client on `/chat` of a standalone gateway.
+async fn standalone_scenario(t: Transports) {
+    let ctx = format!("python-socketio 5 {t:?} → standalone");
+    let server = start().await;
+    let opts = ClientOpts::new(5, format!("http://{}", server.addr))
+        .nsp("/chat")
+        .transports(t)
+        .auth(json!({"token": token(&["r1"])}))
+        .no_reconnect();
+    let (mut c, line) = connect_py(&opts).await;
+    assert_opened_on(&mut c, t, &ctx).await;
+    let sid = line["id"].as_str().unwrap_or_default().to_owned();
+    assert!(!sid.is_empty(), "{ctx}: {line}");
+
+    // Pushes to the namespace and to the token's room; binary arrives as bytes.
+    let n = push(
+        &server,
+        json!({"namespace": "/chat", "event": "all", "args": ["héllo", 1]}),
+    )
+    .await;
+    assert_eq!(n, 1, "{ctx}");
+    assert_eq!(c.wait_event("all").await, [json!("héllo"), json!(1)]);
+    let n = push(
+        &server,
+        json!({"namespace": "/chat", "event": "room", "rooms": ["r1"], "args": [bin(&[0, 0xff, 7])]}),
+    )
+    .await;
+    assert_eq!(n, 1, "{ctx}");
+    let args = c.wait_event("room").await;
+    assert_eq!(unbin(&args[0]), Some(vec![0, 0xff, 7]), "{ctx}: {args:?}");
+
+    // An emit with ack gets the webhook's reply; binary goes through as bytes.
+    let ack = c
+        .emit_ack("save", json!([{"k": "v"}, bin(&[1, 2, 3])]))
+        .await;
+    assert_eq!(ack[0]["event"], "save", "{ctx}: {ack:?}");
+    assert_eq!(ack[0]["args"][0], json!({"k": "v"}), "{ctx}: {ack:?}");
+    assert_eq!(unbin(&ack[0]["args"][1]), Some(vec![1, 2, 3]), "{ctx}");
+
+    // The built-in join is acked, and the joined room then gets pushes.
+    assert_eq!(
+        c.emit_ack("join", json!(["extra"])).await,
+        [json!({"ok": true})],
+        "{ctx}"
+    );
+    let body = json!({"namespace": "/chat", "event": "x", "rooms": ["extra"]});
+    assert_eq!(push(&server, body).await, 1, "{ctx}");
+    c.wait_event("x").await;
+
+    // An API emit that waits for the client's ack (client.py acks with the
+    // event's own arguments, bytes included).
+    let ask = json!({"namespace": "/chat", "event": "ask", "args": ["q", {"$bin": "AQ=="}], "socket": sid, "ack": true});
+    let (status, resp) = server.api("POST", "emit", &ask.to_string()).await;
+    assert_eq!(status, 200, "{ctx}: {resp}");
+    assert_eq!(
+        resp,
+        json!({"delivered": 1, "ack": ["q", {"$bin": "AQ=="}]}),
+        "{ctx}"
+    );
+
+    // A disconnect from the API reaches the client as a server disconnect.
+    let body = json!({"namespace": "/chat", "socket": sid}).to_string();
+    let (_, resp) = server.api("POST", "disconnect", &body).await;
+    assert_eq!(resp, json!({"disconnected": 1}), "{ctx}");
+    assert_eq!(c.wait_disconnect().await, "server disconnect", "{ctx}");
+
+    // A bad token is refused with the gateway's message.
+    let bad = opts.clone().auth(json!({"token": "garbage"}));
+    let mut refused = spawn_py(&bad);
+    let err = refused.proc.wait_ev("connect_error", STEP).await;
+    assert_eq!(
+        err["message"], "invalid token: malformed token",
+        "{ctx}: {err}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn python_socketio_5_standalone_websocket_only() {
+    standalone_scenario(Transports::WebsocketOnly).await;
+}
+
+#[tokio::test]
+async fn python_socketio_5_standalone_polling_then_upgrade() {
+    standalone_scenario(Transports::PollingThenUpgrade).await;
+}
+
+#[tokio::test]
+async fn python_socketio_5_standalone_polling_only() {
+    standalone_scenario(Transports::PollingOnly).await;
+}
+
+/// python-socketio 4.x options for `/chat?token=abc` plus a handshake
+/// marker telling the cases apart.
+fn py4_chat_with_token(url: &str, t: Transports, case: &str) -> ClientOpts {
+    ClientOpts::new(4, url)
+        .nsp("/chat?token=abc")
+        .query("case", case)
+        .transports(t)
+        .no_reconnect()
+}
+
+/// python-socketio 4 through `flavor` in front of the go stand-in `v`.
+async fn py4_through_go_flavor(v: GoVersion, flavor: &str) {
+    let fx = GoFixture::start(v).await;
+    let proxy = spawn(config(flavor, &[format!("ws://{}", fx.addr)], |_| {})).await;
+    for t in TRANSPORTS {
+        let case = format!("{}-{t:?}", v.label());
+        let ctx = format!("python-socketio 4 {t:?} → {flavor} → go {}", v.label());
+        let (mut c, _) = connect_py(&py4_chat_with_token(&proxy.url(), t, &case)).await;
+        assert_opened_on(&mut c, t, &ctx).await;
+        echo(&mut c, "hi from python", &ctx).await;
+
+        let who = c.emit_ack("whoami", json!([])).await;
+        let url_query = who[0].as_str().unwrap_or_default();
+        assert!(
+            url_query.contains("token=abc") && url_query.contains(&format!("case={case}")),
+            "{ctx}: the go app saw handshake query {url_query:?}"
+        );
+        let connected = fx
+            .wait_for_log(
+                |e| {
+                    matches!(e, LogEntry::Connect { nsp, url_query: q, .. }
+                    if nsp == "/chat" && q.contains(&format!("case={case}")))
+                },
+                STEP,
+            )
+            .await;
+        assert!(connected.is_some(), "{ctx}: {:?}", fx.log());
+
+        assert!(fx.push("news", Some("/chat")).await >= 1, "{ctx}");
+        let pushed = c.wait_event("push").await;
+        assert!(
+            pushed[0].as_str().is_some_and(|s| s.starts_with("news #")),
+            "{ctx}: {pushed:?}"
+        );
+    }
+    proxy.wait_idle().await;
+}
+
+#[tokio::test]
+async fn python_socketio_4_namespace_query_through_go_14() {
+    py4_through_go_flavor(GoVersion::V1_4_3, "go-1.4").await;
+}
+
+#[tokio::test]
+async fn python_socketio_4_namespace_query_through_go_legacy() {
+    py4_through_go_flavor(GoVersion::V1_0_1, "go-legacy").await;
+}
+
+/// What the go app logged for the `direct` case of `fx`.
+async fn wait_go_log(fx: &GoFixture, what: &str, pred: impl Fn(&LogEntry) -> bool) -> LogEntry {
+    match fx.wait_for_log(pred, STEP).await {
+        Some(e) => e,
+        None => panic!("go {}: no {what} in {:?}", fx.version().label(), fx.log()),
+    }
+}
+
+/// Without siogate, go v1.4.3 kills the session on python-socketio 4's
+/// `40/chat?token=abc`: the implicit root connects, then the client is
+/// disconnected and `/chat` never connects.
+#[tokio::test]
+async fn python_socketio_4_namespace_query_straight_at_go_14_is_killed() {
+    for t in TRANSPORTS {
+        let ctx = format!("python-socketio 4 {t:?} → go 1.4.3 directly");
+        let fx = GoFixture::start(GoVersion::V1_4_3).await;
+        let mut c = spawn_py(&py4_chat_with_token(
+            &format!("http://{}", fx.addr),
+            t,
+            "direct",
+        ));
+        c.proc
+            .wait_for(|v| v["ev"] == "nsp_disconnect" && v["nsp"] == "/", STEP)
+            .await;
+        wait_go_log(
+            &fx,
+            "killed session",
+            |e| matches!(e, LogEntry::SessionClosed { reason, .. } if reason == "killed"),
+        )
+        .await;
+        let connected: Vec<&String> = c
+            .proc
+            .seen()
+            .iter()
+            .filter(|l| l.contains(r#""ev":"connect""#))
+            .collect();
+        assert!(connected.is_empty(), "{ctx}: {connected:?}");
+        let chat = fx
+            .log()
+            .into_iter()
+            .filter(|e| matches!(e, LogEntry::Connect { nsp, .. } if nsp.starts_with("/chat")))
+            .count();
+        assert_eq!(chat, 0, "{ctx}: {:?}", fx.log());
+    }
+}
+
+/// Without siogate, go v1.0.1 answers python-socketio 4 on
+/// `/chat?token=abc` (4.x drops the query from the reply's namespace, so it
+/// connects, unlike socket.io-client 2.x), but the app never sees the token:
+/// it is in neither the handshake URL nor a namespace the app serves.
+#[tokio::test]
+async fn python_socketio_4_namespace_query_straight_at_go_legacy_loses_the_token() {
+    for t in TRANSPORTS {
+        let ctx = format!("python-socketio 4 {t:?} → go 1.0.1 directly");
+        let fx = GoFixture::start(GoVersion::V1_0_1).await;
+        let opts = py4_chat_with_token(&format!("http://{}", fx.addr), t, "direct");
+        let (mut c, _) = connect_py(&opts).await;
+        echo(&mut c, "hi", &ctx).await;
+        let who = c.emit_ack("whoami", json!([])).await;
+        let url_query = who[0].as_str().unwrap_or_default();
+        assert!(
+            url_query.contains("case=direct") && !url_query.contains("token"),
+            "{ctx}: {url_query:?}"
+        );
+        wait_go_log(
+            &fx,
+            "connect with the raw query namespace",
+            |e| matches!(e, LogEntry::Connect { nsp, .. } if nsp == "/chat?token=abc"),
+        )
+        .await;
+    }
+}
+
+/// python-socketio 5 (Socket.IO 5, auth) through `--flavor node-v2` to
+/// socket.io 2.5.0, which only speaks Socket.IO 4: the token arrives in the
+/// handshake query, acks and pushes flow, binary goes both ways.
+#[tokio::test]
+async fn python_socketio_5_through_node_v2_bridge() {
+    let mut up = Upstream::start(2).await;
+    let proxy = spawn(config("node-v2", &[node_ws(&up)], |_| {})).await;
+    for t in TRANSPORTS {
+        let ctx = format!("python-socketio 5 {t:?} → node-v2 → socket.io 2.5.0");
+        let opts = ClientOpts::new(5, proxy.url())
+            .nsp("/chat")
+            .transports(t)
+            .auth(json!({"token": "abc"}))
+            .no_reconnect();
+        let (mut c, _) = connect_py(&opts).await;
+        assert_opened_on(&mut c, t, &ctx).await;
+        let conn = up.wait_connection("/chat").await;
+        assert_eq!(conn["eio"], 3, "{ctx}: {conn}");
+        echo(&mut c, "hi from python", &ctx).await;
+
+        let who: Vec<Value> = c.emit_ack("whoami", json!([])).await;
+        assert_eq!(who[0]["nsp"], "/chat", "{ctx}: {who:?}");
+        assert_eq!(who[0]["query"]["token"], "abc", "{ctx}: {who:?}");
+
+        assert!(up.push("/chat", "héllo from upstream").await >= 1, "{ctx}");
+        assert_eq!(
+            c.wait_event("push").await,
+            [json!("héllo from upstream")],
+            "{ctx}"
+        );
+        assert_binary_reversed(&mut c, &mut up, "/chat", &ctx).await;
+        c.disconnect().await;
+        up.wait_disconnect("/chat").await;
+    }
+    proxy.wait_idle().await;
+}
