@@ -18,10 +18,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use http::HeaderMap;
 use tokio_util::sync::CancellationToken;
 
-use super::upstream::{DialOptions, Leg, LegEnd, Target};
+use super::upstream::{DialOptions, HeaderBlock, Leg, LegEnd, Target};
 use crate::config::{Balance, UpstreamUrl};
 use crate::metrics;
 use crate::protocol::engineio::Revision;
@@ -176,7 +175,7 @@ impl Balancer {
             url: self.ups[i].url.clone(),
             path: path.to_owned(),
         };
-        let ok = match Leg::connect(&target, eio, "", &HeaderMap::new(), opts).await {
+        let ok = match Leg::connect(&target, eio, "", &HeaderBlock::default(), opts).await {
             Ok(leg) => {
                 let (tx, rx) = super::upstream::outbox::channel(1);
                 drop(tx); // closed sender: `run` says goodbye at once

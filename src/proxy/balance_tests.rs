@@ -1,5 +1,7 @@
 //! Strategy and health bookkeeping of the [`Balancer`], without sockets
 //! (the active check is exercised by the proxy integration tests).
+use http::HeaderMap;
+
 use super::*;
 use crate::protocol::socketio::connect::Query;
 use crate::server::TransportKind;

@@ -16,7 +16,7 @@ use tracing::Instrument;
 
 use super::backend::{Core, Live};
 use super::upstream::outbox::{self, Refused};
-use super::upstream::{Leg, LegEnd, LegError, Target, forwarded_headers};
+use super::upstream::{HeaderBlock, Leg, LegEnd, LegError, Target, forwarded_headers};
 use crate::protocol::engineio;
 use crate::server::{Backend, ClientSink, CloseReason, Handshake, Reject};
 
@@ -41,7 +41,7 @@ impl RawBackend {
 
     /// Dials the session's upstream, moving on to the next one on failure.
     async fn connect(&self, hs: &Handshake) -> Result<(Leg, usize), LegError> {
-        let headers = forwarded_headers(hs);
+        let headers = HeaderBlock::from(&forwarded_headers(hs));
         let query = hs.query.encode();
         let mut last = LegError::Cancelled;
         for idx in self.core.balancer.order(hs) {

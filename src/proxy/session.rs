@@ -22,7 +22,6 @@
 use std::cell::Cell;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use http::HeaderMap;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -30,8 +29,8 @@ use tracing::Instrument;
 use super::backend::Core;
 use super::inject::member::Member;
 use super::normalize::{Action, LegId, Normalizer, reason};
-use super::upstream::LegError;
 use super::upstream::outbox::{self, Refused};
+use super::upstream::{HeaderBlock, LegError};
 use crate::metrics::{self, NormalizeKind};
 use crate::protocol::engineio;
 use crate::protocol::socketio::connect::Query;
@@ -119,7 +118,7 @@ pub(super) struct Shared {
     pub(super) core: Arc<Core>,
     pub(super) sink: Arc<dyn ClientSink>,
     /// The headers every leg's handshake carries (computed once).
-    pub(super) headers: HeaderMap,
+    pub(super) headers: HeaderBlock,
     pub(super) cancel: CancellationToken,
     /// The client session's span (current when the backend's `open` runs);
     /// the leg records `upstream.addr` on it.
@@ -135,7 +134,7 @@ impl Shared {
         norm: Normalizer,
         pin: Pin,
     ) -> Shared {
-        let headers = super::upstream::forwarded_headers(handshake);
+        let headers = HeaderBlock::from(&super::upstream::forwarded_headers(handshake));
         let cancel = core.cancel.child_token();
         let inject = core.inject.as_ref();
         let inject = inject.map(|i| Box::new(Member::new(i.clone(), handshake.query.clone())));

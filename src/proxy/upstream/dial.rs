@@ -20,7 +20,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use super::LegError;
-use super::handshake::{HandshakeError, client_upgrade};
+use super::handshake::{HandshakeError, HeaderBlock, client_upgrade};
 use crate::config::UpstreamUrl;
 use crate::protocol::engineio::Revision;
 use crate::server::Handshake;
@@ -112,7 +112,7 @@ pub async fn dial(
     target: &Target,
     eio: Revision,
     query: &str,
-    headers: &HeaderMap,
+    headers: &HeaderBlock,
     opts: &DialOptions,
 ) -> Result<UpstreamWs, LegError> {
     let mut stream = tokio::time::timeout(opts.connect_timeout, connect(&target.url, opts))
@@ -290,7 +290,7 @@ mod tests {
             &Target::socketio(&url),
             Revision::V3,
             "",
-            &HeaderMap::new(),
+            &HeaderBlock::default(),
             &opts,
         )
         .await

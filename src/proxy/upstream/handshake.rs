@@ -57,6 +57,26 @@ pub enum HandshakeError {
     Io(#[from] std::io::Error),
 }
 
+/// Extra request headers, encoded once as the `name: value\r\n` lines they
+/// go out as: a session keeps them for every leg it may open, and one
+/// exact-size allocation is ~100 bytes where a `HeaderMap` took ~300.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderBlock(Box<[u8]>);
+
+impl From<&HeaderMap> for HeaderBlock {
+    fn from(headers: &HeaderMap) -> HeaderBlock {
+        let mut out = Vec::new();
+        // `HeaderValue`s never hold CR, LF or NUL, so they go out verbatim.
+        for (name, value) in headers {
+            out.extend_from_slice(name.as_str().as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        HeaderBlock(out.into_boxed_slice())
+    }
+}
+
 /// Upgrades `stream` to a WebSocket: `host` is the `Host` header,
 /// `target` the request target (path and query), `headers` are sent as
 /// well. Returns the bytes read past the response head.
@@ -64,7 +84,7 @@ pub async fn client_upgrade<S>(
     stream: &mut S,
     host: &str,
     target: &str,
-    headers: &HeaderMap,
+    headers: &HeaderBlock,
 ) -> Result<Vec<u8>, HandshakeError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -85,7 +105,7 @@ where
 fn encode_request(
     host: &str,
     target: &str,
-    headers: &HeaderMap,
+    headers: &HeaderBlock,
     key: &str,
 ) -> Result<Vec<u8>, HandshakeError> {
     if !target.starts_with('/') || target.parse::<http::uri::PathAndQuery>().is_err() {
@@ -94,7 +114,7 @@ fn encode_request(
     if host.bytes().any(|b| b.is_ascii_control() || b == b' ') {
         return Err(HandshakeError::BadTarget(host.to_owned()));
     }
-    let mut out = Vec::with_capacity(160 + target.len() + host.len());
+    let mut out = Vec::with_capacity(160 + target.len() + host.len() + headers.0.len());
     for part in [
         "GET ",
         target,
@@ -106,13 +126,7 @@ fn encode_request(
     ] {
         out.extend_from_slice(part.as_bytes());
     }
-    // `HeaderValue`s never hold CR, LF or NUL, so they go out verbatim.
-    for (name, value) in headers {
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
+    out.extend_from_slice(&headers.0);
     out.extend_from_slice(b"\r\n");
     Ok(out)
 }

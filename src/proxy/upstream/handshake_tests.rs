@@ -66,6 +66,7 @@ async fn exchange(
         HeaderName::from_static("x-forwarded-for"),
         HeaderValue::from_static("10.1.2.3"),
     );
+    let headers = HeaderBlock::from(&headers);
     let upgrade = client_upgrade(
         &mut client,
         "gw:8000",
@@ -242,7 +243,7 @@ async fn a_target_that_would_split_the_request_is_not_sent() {
         ("gw:1", "no-slash"),
         ("gw\r\n:1", "/"),
     ] {
-        let result = client_upgrade(&mut client, host, target, &HeaderMap::new()).await;
+        let result = client_upgrade(&mut client, host, target, &HeaderBlock::default()).await;
         assert!(
             matches!(result, Err(HandshakeError::BadTarget(_))),
             "{host:?} {target:?}: {result:?}"

@@ -17,12 +17,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use http::HeaderMap;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_util::sync::CancellationToken;
 
 use super::dial::{DialOptions, Target, UpstreamWs, dial};
+use super::handshake::HeaderBlock;
 use super::{LegError, outbox};
 use crate::protocol::engineio::{OpenPacket, Packet, Revision, WsFrame};
 
@@ -69,7 +69,7 @@ impl Leg {
         target: &Target,
         rev: Revision,
         query: &str,
-        headers: &HeaderMap,
+        headers: &HeaderBlock,
         opts: &DialOptions,
     ) -> Result<Leg, LegError> {
         let mut ws = dial(target, rev, query, headers, opts).await?;

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use http::HeaderMap;
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -67,7 +66,7 @@ const GO_OPEN: &str =
 #[tokio::test]
 async fn eio3_leg_accepts_go_open_pings_and_answers_server_pings() {
     let (target, accept) = peer().await;
-    let (headers, o) = (HeaderMap::new(), opts());
+    let (headers, o) = (HeaderBlock::default(), opts());
     let connect = Leg::connect(&target, Revision::V3, "token=abc", &headers, &o);
     let (leg, (mut ws, uri)) = tokio::join!(connect, async {
         let (mut ws, uri) = accept.await.expect("peer");
@@ -155,7 +154,7 @@ async fn eio3_leg_accepts_go_open_pings_and_answers_server_pings() {
 async fn eio4_leg_answers_pings_and_fails_when_the_server_goes_silent() {
     let (target, accept) = peer().await;
     let open = "0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":100,\"pingTimeout\":100,\"maxPayload\":1000000}";
-    let (headers, o) = (HeaderMap::new(), opts());
+    let (headers, o) = (HeaderBlock::default(), opts());
     let connect = Leg::connect(&target, Revision::V4, "", &headers, &o);
     let (leg, mut ws) = tokio::join!(connect, async {
         let (mut ws, _) = accept.await.expect("peer");
@@ -179,7 +178,7 @@ async fn eio4_leg_answers_pings_and_fails_when_the_server_goes_silent() {
 async fn an_upstream_that_stops_reading_fills_the_bounded_queue() {
     let (target, accept) = peer().await;
     let open = "0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":60000,\"pingTimeout\":60000}";
-    let (headers, o) = (HeaderMap::new(), opts());
+    let (headers, o) = (HeaderBlock::default(), opts());
     let connect = Leg::connect(&target, Revision::V4, "", &headers, &o);
     let (leg, _ws) = tokio::join!(connect, async {
         let (mut ws, _) = accept.await.expect("peer");
@@ -228,7 +227,7 @@ async fn http_refusal_and_missing_open_are_errors() {
         &Target::socketio(&url),
         Revision::V3,
         "",
-        &HeaderMap::new(),
+        &HeaderBlock::default(),
         &opts(),
     )
     .await
@@ -237,7 +236,7 @@ async fn http_refusal_and_missing_open_are_errors() {
     assert!(err.is_refusal());
 
     let (target, accept) = peer().await;
-    let (headers, o) = (HeaderMap::new(), opts());
+    let (headers, o) = (HeaderBlock::default(), opts());
     let connect = Leg::connect(&target, Revision::V3, "", &headers, &o);
     let (leg, _ws) = tokio::join!(connect, async {
         let (mut ws, _) = accept.await.expect("peer");

@@ -23,6 +23,7 @@ pub mod outbox;
 pub mod tls;
 
 pub use dial::{DialOptions, Target, forwarded_headers};
+pub use handshake::HeaderBlock;
 pub use leg::{Leg, LegEnd};
 
 /// Why an upstream session could not be opened (or ended badly).
