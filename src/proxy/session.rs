@@ -222,6 +222,9 @@ impl Shared {
     fn spawn_leg(self: &Arc<Self>, st: &mut State, leg: LegId, query: Query) {
         let (tx, rx) = outbox::channel(self.core.leg_queue);
         let cancel = self.cancel.child_token();
+        if st.legs.capacity() == 0 {
+            st.legs.reserve_exact(1); // usually the only one
+        }
         st.legs.push(LegSlot {
             id: leg,
             tx,

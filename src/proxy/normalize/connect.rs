@@ -83,13 +83,16 @@ impl Normalizer {
             Flavor::NodeV2 => self.connect_node(&req, out),
             Flavor::V4 => self.connect_v4(msg, &req, out),
         };
-        self.nsps.push(Nsp {
-            path: req.path,
-            leg,
-            connected: false,
-            held: Vec::new(),
-            implicit: false,
-        });
+        super::push_exact_first(
+            &mut self.nsps,
+            Nsp {
+                path: req.path,
+                leg,
+                connected: false,
+                held: Vec::new(),
+                implicit: false,
+            },
+        );
         if self.flavor == Flavor::NodeV2 && self.nsps.last().is_some_and(|n| n.path == "/") {
             self.node_root_ready(leg, out);
         }

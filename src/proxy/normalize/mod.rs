@@ -231,13 +231,16 @@ impl Normalizer {
         if !self.flavor.auto_connects_root() {
             self.send_up(leg, wire::connect("/", bytes::Bytes::new()), out);
         }
-        self.nsps.push(Nsp {
-            path: "/".to_owned(),
-            leg,
-            connected: false,
-            held: Vec::new(),
-            implicit: true,
-        });
+        push_exact_first(
+            &mut self.nsps,
+            Nsp {
+                path: "/".to_owned(),
+                leg,
+                connected: false,
+                held: Vec::new(),
+                implicit: true,
+            },
+        );
     }
 
     /// One complete message (packet + attachments) from the client.
@@ -287,13 +290,16 @@ impl Normalizer {
     fn open_leg(&mut self, query: Query, out: &mut Vec<Action>) -> LegId {
         let id = LegId(self.next_leg);
         self.next_leg = self.next_leg.wrapping_add(1);
-        self.legs.push(Leg {
-            id,
-            open: false,
-            outbox: Vec::new(),
-            root_seen: false,
-            root_ready: false,
-        });
+        push_exact_first(
+            &mut self.legs,
+            Leg {
+                id,
+                open: false,
+                outbox: Vec::new(),
+                root_seen: false,
+                root_ready: false,
+            },
+        );
         out.push(Action::OpenLeg { leg: id, query });
         id
     }
@@ -333,4 +339,14 @@ impl Normalizer {
             packet.with_nsp(path)
         }
     }
+}
+
+/// Pushes `item`; the first push allocates room for exactly one (a session
+/// has one namespace and one leg far more often than more, and `Vec`'s
+/// first allocation holds four).
+fn push_exact_first<T>(v: &mut Vec<T>, item: T) {
+    if v.capacity() == 0 {
+        v.reserve_exact(1);
+    }
+    v.push(item);
 }
