@@ -1,11 +1,12 @@
 //! siogate with real python-socketio clients (`tests/py/client.py` in the
 //! hash-pinned venvs of `scripts/test.sh`), the clients QA and back-end
 //! people script against it:
-//! - python-socketio 5.x → standalone mode, over WebSocket-only, polling with
-//!   upgrade and polling-only: auth token on `/chat`, pushes to the namespace
-//!   and to a room, binary arriving as bytes, acks through the webhook and for
-//!   the built-in join, an API emit acked by the client, an API disconnect,
-//!   and a refused token.
+//! - python-socketio 5.x (auth token; WebSocket-only, polling with upgrade,
+//!   polling-only) and 4.6.1 (token in the handshake query) → standalone mode
+//!   on `/chat`: pushes to the namespace and to a room, binary arriving as
+//!   bytes, acks through the webhook and for the built-in join, an API emit
+//!   acked by the client, an API disconnect, and a refused token; and 4.x with
+//!   the token only in the namespace query, which stops at the root.
 //! - python-socketio 4.6.1 (Engine.IO 3) with the token in the namespace
 //!   query (`/chat?token=abc`, which 4.x sends verbatim in its CONNECT) →
 //!   `--flavor go-1.4` / `go-legacy` in front of the go stand-in: connects,
@@ -27,7 +28,7 @@ use common::node::{
 use common::python::{connect_py, spawn_py};
 use proxy_harness::{config, echo, node_ws, spawn};
 use serde_json::{Value, json};
-use standalone_harness::clients::{push, start, token};
+use standalone_harness::clients::{push, sockets, start, token};
 
 const TRANSPORTS: [Transports; 2] = [Transports::WebsocketOnly, Transports::PollingThenUpgrade];
 
@@ -42,19 +43,32 @@ async fn assert_opened_on(c: &mut Client, t: Transports, ctx: &str) {
     assert_eq!(opened["transport"], want, "{ctx}: {opened}");
 }
 
-/// One python-socketio 5 client on `/chat` of a standalone gateway.
-async fn standalone_scenario(t: Transports) {
-    let ctx = format!("python-socketio 5 {t:?} → standalone");
-    let server = start().await;
-    let opts = ClientOpts::new(5, format!("http://{}", server.addr))
+/// Client options for `/chat` of `server` with `token` the way python-socketio
+/// `major` sends it: 5.x as CONNECT auth, 4.x in the handshake URL query (it
+/// connects `/chat` only once the implicit root namespace is accepted, and the
+/// gateway checks the token for the root too; see
+/// `python_socketio_4_standalone_token_only_in_namespace_query_stops_at_root`).
+fn standalone_opts(server_url: &str, major: u8, t: Transports, token: &str) -> ClientOpts {
+    let o = ClientOpts::new(major, server_url)
         .nsp("/chat")
         .transports(t)
-        .auth(json!({"token": token(&["r1"])}))
         .no_reconnect();
-    let (mut c, line) = connect_py(&opts).await;
+    match major {
+        4 => o.query("token", token),
+        _ => o.auth(json!({ "token": token })),
+    }
+}
+
+/// One python-socketio client of `major` on `/chat` of a standalone gateway.
+async fn standalone_scenario(major: u8, t: Transports) {
+    let ctx = format!("python-socketio {major} {t:?} → standalone");
+    let server = start().await;
+    let url = format!("http://{}", server.addr);
+    let (mut c, _) = connect_py(&standalone_opts(&url, major, t, &token(&["r1"]))).await;
     assert_opened_on(&mut c, t, &ctx).await;
-    let sid = line["id"].as_str().unwrap_or_default().to_owned();
-    assert!(!sid.is_empty(), "{ctx}: {line}");
+    let listed = sockets(&server, "/chat").await;
+    assert_eq!(listed.len(), 1, "{ctx}: {listed:?}");
+    let sid = listed[0].clone();
 
     // Pushes to the namespace and to the token's room; binary arrives as bytes.
     let n = push(
@@ -102,16 +116,23 @@ async fn standalone_scenario(t: Transports) {
         "{ctx}"
     );
 
-    // A disconnect from the API reaches the client as a server disconnect.
+    // A disconnect from the API reaches the client as a server disconnect
+    // (4.x reports no reason).
     let body = json!({"namespace": "/chat", "socket": sid}).to_string();
     let (_, resp) = server.api("POST", "disconnect", &body).await;
     assert_eq!(resp, json!({"disconnected": 1}), "{ctx}");
-    assert_eq!(c.wait_disconnect().await, "server disconnect", "{ctx}");
+    let reason = if major == 4 { "" } else { "server disconnect" };
+    assert_eq!(c.wait_disconnect().await, reason, "{ctx}");
 
-    // A bad token is refused with the gateway's message.
-    let bad = opts.clone().auth(json!({"token": "garbage"}));
-    let mut refused = spawn_py(&bad);
-    let err = refused.proc.wait_ev("connect_error", STEP).await;
+    // A bad token is refused with the gateway's message (for 4.x already at
+    // the implicit root namespace, reported as that namespace's error).
+    let mut refused = spawn_py(&standalone_opts(&url, major, t, "garbage"));
+    let ev = if major == 4 {
+        "nsp_connect_error"
+    } else {
+        "connect_error"
+    };
+    let err = refused.proc.wait_ev(ev, STEP).await;
     assert_eq!(
         err["message"], "invalid token: malformed token",
         "{ctx}: {err}"
@@ -121,17 +142,57 @@ async fn standalone_scenario(t: Transports) {
 
 #[tokio::test]
 async fn python_socketio_5_standalone_websocket_only() {
-    standalone_scenario(Transports::WebsocketOnly).await;
+    standalone_scenario(5, Transports::WebsocketOnly).await;
 }
 
 #[tokio::test]
 async fn python_socketio_5_standalone_polling_then_upgrade() {
-    standalone_scenario(Transports::PollingThenUpgrade).await;
+    standalone_scenario(5, Transports::PollingThenUpgrade).await;
 }
 
 #[tokio::test]
 async fn python_socketio_5_standalone_polling_only() {
-    standalone_scenario(Transports::PollingOnly).await;
+    standalone_scenario(5, Transports::PollingOnly).await;
+}
+
+#[tokio::test]
+async fn python_socketio_4_standalone_websocket_only() {
+    standalone_scenario(4, Transports::WebsocketOnly).await;
+}
+
+#[tokio::test]
+async fn python_socketio_4_standalone_polling_then_upgrade() {
+    standalone_scenario(4, Transports::PollingThenUpgrade).await;
+}
+
+/// python-socketio 4.x waits for the implicit root namespace before it sends
+/// any other CONNECT. With the token only in the namespace query
+/// (`/chat?token=…`), the gateway refuses the root (no token in the
+/// handshake), so `/chat` is never asked for: the client reports the root's
+/// error and stays unconnected. (socket.io-client 2.x sends its namespace
+/// CONNECT at once and is not affected.)
+#[tokio::test]
+async fn python_socketio_4_standalone_token_only_in_namespace_query_stops_at_root() {
+    let server = start().await;
+    let opts = ClientOpts::new(4, format!("http://{}", server.addr))
+        .nsp(&format!("/chat?token={}", token(&["r1"])))
+        .transports(Transports::WebsocketOnly)
+        .no_reconnect();
+    let mut c = spawn_py(&opts);
+    let err = c
+        .proc
+        .wait_for(|v| v["ev"] == "nsp_connect_error" && v["nsp"] == "/", STEP)
+        .await;
+    assert_eq!(err["message"], "authentication required: no token", "{err}");
+    let connects: Vec<&String> = c
+        .proc
+        .seen()
+        .iter()
+        .filter(|l| l.contains(r#""ev":"connect""#))
+        .collect();
+    assert!(connects.is_empty(), "{connects:?}");
+    assert_eq!(sockets(&server, "/chat").await, Vec::<String>::new());
+    server.stop().await;
 }
 
 /// python-socketio 4.x options for `/chat?token=abc` plus a handshake

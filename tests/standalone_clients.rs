@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::node::{Client, ClientOpts, STEP, Transports, bin, require_peers, unbin};
 use serde_json::{Value, json};
-use standalone_harness::clients::{push, start, token};
+use standalone_harness::clients::{push, sockets, start, token};
 use standalone_harness::net::Server;
 
 fn opts(
@@ -55,18 +55,6 @@ fn seen_events(c: &Client, name: &str) -> usize {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|v| v["ev"] == "event" && v["name"] == name)
         .count()
-}
-
-async fn sockets(server: &Server, nsp: &str) -> Vec<String> {
-    let (_, body) = server
-        .api("GET", &format!("sockets?namespace={nsp}"), "")
-        .await;
-    body["sockets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_str().unwrap().to_string())
-        .collect()
 }
 
 async fn scenario(version: u8, transports: Transports) {

@@ -2,7 +2,8 @@
 //! `tests/standalone_clients.rs`, python-socketio in `tests/python_clients.rs`):
 //! `/` and `/chat`, HS256 JWTs carrying the rooms, built-in join/leave, and a
 //! webhook that acks every event with `{"event", "args"}` of that event;
-//! plus the token maker and a push API call that returns the delivered count.
+//! plus the token maker, a push API call that returns the delivered count and
+//! the socket list of a namespace.
 
 use std::sync::Arc;
 
@@ -51,4 +52,20 @@ pub async fn push(server: &Server, body: Value) -> u64 {
     resp["delivered"]
         .as_u64()
         .unwrap_or_else(|| panic!("no delivered count in {resp}"))
+}
+
+/// The ids of the sockets connected to `nsp` (`GET /api/v1/sockets`).
+pub async fn sockets(server: &Server, nsp: &str) -> Vec<String> {
+    let (status, body) = server
+        .api("GET", &format!("sockets?namespace={nsp}"), "")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["sockets"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|s| s["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_else(|| panic!("no socket list in {body}"))
 }
