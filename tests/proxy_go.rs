@@ -18,9 +18,9 @@
 mod common;
 mod proxy_harness;
 
-use common::gofixture::{GoFixture, GoVersion, LogEntry};
+use common::gofixture::{GoFixture, GoVersion};
 use common::node::{Client, ClientOpts, STEP, Transports, bin};
-use proxy_harness::{config, echo, spawn, wait_reconnect};
+use proxy_harness::{assert_go_app_served, config, echo, spawn, wait_reconnect};
 use serde_json::json;
 
 const TRANSPORTS: [Transports; 2] = [Transports::PollingThenUpgrade, Transports::WebsocketOnly];
@@ -65,34 +65,7 @@ async fn exercise(fx: &GoFixture, proxy_url: &str, client: u8, t: Transports, ns
     let (mut c, _) = Client::connect(&opts(client, proxy_url, nsp, t, &case)).await;
     echo(&mut c, "hi", &ctx).await;
 
-    let who = c.emit_ack("whoami", json!([])).await;
-    let url_query = who[0].as_str().unwrap_or_default().to_owned();
-    assert!(
-        url_query.contains("token=abc") && url_query.contains(&format!("case={case}")),
-        "{ctx}: the go app saw handshake query {url_query:?}"
-    );
-    let want_nsp = app_nsp(v, nsp).to_owned();
-    let connected = fx
-        .wait_for_log(
-            |e| {
-                matches!(e, LogEntry::Connect { nsp, url_query: q, .. }
-                if *nsp == want_nsp && q.contains(&format!("case={case}")))
-            },
-            STEP,
-        )
-        .await;
-    assert!(
-        connected.is_some(),
-        "{ctx}: no app connection on {want_nsp:?}: {:?}",
-        fx.log()
-    );
-
-    assert!(fx.push("news", Some(nsp)).await >= 1, "{ctx}");
-    let pushed = c.wait_event("push").await;
-    assert!(
-        pushed[0].as_str().is_some_and(|s| s.starts_with("news #")),
-        "{ctx}: {pushed:?}"
-    );
+    assert_go_app_served(fx, &mut c, (nsp, app_nsp(v, nsp)), &case, &ctx).await;
 
     // go v1.0.1 closes the connection on a binary frame without the EIO3
     // type byte; with siogate adding it the session lives on.

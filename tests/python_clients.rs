@@ -26,7 +26,7 @@ use common::node::{
     Client, ClientOpts, STEP, Transports, Upstream, assert_binary_reversed, bin, unbin,
 };
 use common::python::{connect_py, spawn_py};
-use proxy_harness::{config, echo, node_ws, spawn};
+use proxy_harness::{assert_go_app_served, config, echo, node_ws, spawn};
 use serde_json::{Value, json};
 use standalone_harness::clients::{push, sockets, start, token};
 
@@ -216,29 +216,7 @@ async fn py4_through_go_flavor(v: GoVersion, flavor: &str) {
         assert_opened_on(&mut c, t, &ctx).await;
         echo(&mut c, "hi from python", &ctx).await;
 
-        let who = c.emit_ack("whoami", json!([])).await;
-        let url_query = who[0].as_str().unwrap_or_default();
-        assert!(
-            url_query.contains("token=abc") && url_query.contains(&format!("case={case}")),
-            "{ctx}: the go app saw handshake query {url_query:?}"
-        );
-        let connected = fx
-            .wait_for_log(
-                |e| {
-                    matches!(e, LogEntry::Connect { nsp, url_query: q, .. }
-                    if nsp == "/chat" && q.contains(&format!("case={case}")))
-                },
-                STEP,
-            )
-            .await;
-        assert!(connected.is_some(), "{ctx}: {:?}", fx.log());
-
-        assert!(fx.push("news", Some("/chat")).await >= 1, "{ctx}");
-        let pushed = c.wait_event("push").await;
-        assert!(
-            pushed[0].as_str().is_some_and(|s| s.starts_with("news #")),
-            "{ctx}: {pushed:?}"
-        );
+        assert_go_app_served(&fx, &mut c, ("/chat", "/chat"), &case, &ctx).await;
     }
     proxy.wait_idle().await;
 }

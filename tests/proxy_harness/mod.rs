@@ -1,8 +1,9 @@
 //! Runs siogate's proxy mode in-process on `127.0.0.1:0` in front of real
 //! upstreams (the Node peers of `tests/common/node.rs`, the go stand-in of
 //! `tests/common/gofixture`), and the small helpers the proxy tests share:
-//! the token check per flavor, restarting a Node upstream on its port, and
-//! waiting (with a deadline) for the proxy's gauges to drain.
+//! the token check per flavor, restarting a Node upstream on its port,
+//! what a go app must have seen of a proxied client, and waiting (with a
+//! deadline) for the proxy's gauges to drain.
 #![allow(dead_code)]
 
 use std::future::Future;
@@ -19,6 +20,7 @@ use siogate::server::Listeners;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::common::gofixture::{GoFixture, LogEntry};
 use crate::common::node::{Client, ClientOpts, NodeProc, STARTUP, STEP, Transports, Upstream};
 
 /// A running proxy; stopped (gracefully) when dropped or by [`TestProxy::stop`].
@@ -297,4 +299,44 @@ pub async fn ca_signed_cert(
 
 fn path(p: &std::path::Path) -> String {
     p.display().to_string()
+}
+
+/// For a client connected through siogate to the go stand-in `fx` on `nsp`
+/// with `token=abc` and `case=<case>`: the go app's `whoami` shows both in
+/// its handshake URL, its connection handler ran on `app_nsp` for that
+/// handshake, and a push to `nsp` reaches the client.
+pub async fn assert_go_app_served(
+    fx: &GoFixture,
+    c: &mut Client,
+    (nsp, app_nsp): (&str, &str),
+    case: &str,
+    ctx: &str,
+) {
+    let who = c.emit_ack("whoami", json!([])).await;
+    let url_query = who[0].as_str().unwrap_or_default().to_owned();
+    let marker = format!("case={case}");
+    assert!(
+        url_query.contains("token=abc") && url_query.contains(&marker),
+        "{ctx}: the go app saw handshake query {url_query:?}"
+    );
+    let connected = fx
+        .wait_for_log(
+            |e| {
+                matches!(e, LogEntry::Connect { nsp, url_query: q, .. }
+                if nsp == app_nsp && q.contains(&marker))
+            },
+            STEP,
+        )
+        .await;
+    assert!(
+        connected.is_some(),
+        "{ctx}: no app connection on {app_nsp:?}: {:?}",
+        fx.log()
+    );
+    assert!(fx.push("news", Some(nsp)).await >= 1, "{ctx}");
+    let pushed = c.wait_event("push").await;
+    assert!(
+        pushed[0].as_str().is_some_and(|s| s.starts_with("news #")),
+        "{ctx}: {pushed:?}"
+    );
 }
