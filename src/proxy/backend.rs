@@ -81,7 +81,7 @@ pub(super) struct Core {
     /// SIO5 clients that have not sent a CONNECT by the server core's
     /// `connect_timeout_ms` are closed (socket.io 4's `connectTimeout`).
     pub(super) connect_deadlines: Arc<ConnectDeadlines>,
-    /// Capacity of each leg's outbound channel, in Socket.IO messages.
+    /// Capacity of each leg's outbox, in Socket.IO messages.
     pub(super) leg_queue: usize,
     /// Owns every leg task, so shutdown can wait for them.
     pub(super) tasks: TaskTracker,

@@ -27,7 +27,7 @@ pub struct RawBackend {
     path: String,
 }
 
-/// One relayed session: the channel to its upstream task and the token that
+/// One relayed session: the outbox to its upstream task and the token that
 /// stops it.
 pub struct RawSession {
     tx: outbox::Sender,

@@ -10,7 +10,7 @@
 //! (queue to the client's bounded queue, `push` to a leg's bounded
 //! outbox, spawn a leg task, cancel a token), so the lock is never held
 //! across an `.await`, and actions run in exactly the order the normalizer
-//! produced them, whichever side triggered them. A leg channel that is full
+//! produced them, whichever side triggered them. A leg outbox that is full
 //! (the upstream stopped reading) closes the client session rather than
 //! buffering without bound.
 //!

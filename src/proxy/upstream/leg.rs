@@ -89,7 +89,7 @@ impl Leg {
     /// written. `cancel` (or the queue's sender going away) ends the leg
     /// with a goodbye.
     ///
-    /// One hand-written poll loop ([`Relay::poll_turn`]) rather than a
+    /// One hand-written poll loop (`Relay::poll_turn`) rather than a
     /// `select!` over async reads and writes: the leg's task lives as long
     /// as the session, and the loop's state is only what it needs (the
     /// select version, with a send future per branch, made the task ~2.8 KiB;
