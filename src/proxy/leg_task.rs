@@ -122,3 +122,32 @@ async fn connect(shared: &Shared, query: &str) -> Result<(Leg, usize), LegError>
         source: std::io::Error::other("every upstream failed"),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+
+    /// The size of the future an async function returns, from the function
+    /// alone (nothing is run).
+    fn future_size<A, B, C, D, E, F: Future>(_f: impl Fn(A, B, C, D, E) -> F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    fn future_size4<A, B, C, D, F: Future>(_f: impl Fn(A, B, C, D) -> F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    /// Every proxied session holds one leg task and one client session task
+    /// for its whole life, so their sizes are most of its memory
+    /// (BENCHMARKS.md, "Proxy pass 2": 2592 and 1720 bytes before, 1088 and
+    /// 1296 after). A select with a send future per branch, or an `async fn`
+    /// that stores its `Leg` or socket parameter twice, fails this.
+    #[test]
+    fn long_lived_session_futures_stay_small() {
+        let leg = future_size(super::run);
+        assert!(leg <= 1400, "leg task future is {leg} bytes");
+        let client =
+            future_size4(crate::transport::websocket::run::<crate::proxy::backend::ProxyBackend>);
+        assert!(client <= 1600, "client session future is {client} bytes");
+    }
+}
