@@ -1,7 +1,8 @@
 //! The operations endpoints of the real binary: `/metrics` scraped before
 //! and after scripted sessions (real socket.io-client 4.x and 2.5.0, the push
 //! API, a proxied session through a Node socket.io upstream), with the
-//! counters' changes asserted from the parsed text format; `/healthz` and
+//! counters' changes asserted from the parsed text format (in proxy mode
+//! also the upstream leg's messages, bytes and handshakes); `/healthz` and
 //! `/readyz` on the metrics and the main listener, and `/readyz` following
 //! the health of the only upstream in proxy mode.
 mod common;
@@ -9,7 +10,7 @@ mod common;
 use std::time::Duration;
 
 use common::http_client;
-use common::node::{Client, ClientOpts, Transports, Upstream, UpstreamOpts};
+use common::node::{Client, ClientOpts, Transports, Upstream, UpstreamOpts, bin, unbin};
 use common::siogate_bin::{Scrape, Siogate};
 use serde_json::json;
 
@@ -17,6 +18,24 @@ const WAIT: Duration = Duration::from_secs(10);
 
 fn series(name: &str, labels: &str) -> String {
     format!("{name}{{{labels}}}")
+}
+
+/// `siogate proxy --flavor v4` in front of `upstream`, with metrics.
+async fn proxy(upstream: &str, extra: &[&str]) -> Siogate {
+    let mut args = vec!["proxy", "--upstream", upstream, "--flavor", "v4"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--metrics-listen", "127.0.0.1:0"]);
+    Siogate::start(&args).await
+}
+
+/// `(messages, bytes)` over the legs of the upstream `up_label` in
+/// direction `dir`, grown from `then` to `now`.
+fn leg_traffic(now: &Scrape, then: &Scrape, up_label: &str, dir: &str) -> (f64, f64) {
+    let labels = format!(r#"{up_label},direction="{dir}""#);
+    (
+        now.delta(then, &series("siogate_upstream_messages_total", &labels)),
+        now.delta(then, &series("siogate_upstream_bytes_total", &labels)),
+    )
 }
 
 async fn push(s: &Siogate, token: &str, body: serde_json::Value) -> u16 {
@@ -230,18 +249,7 @@ async fn proxied_session_is_counted_and_readyz_follows_the_only_upstream() {
     let mut up = Upstream::start(4).await;
     let port = up.port;
     let upstream = format!("ws://127.0.0.1:{port}");
-    let s = Siogate::start(&[
-        "proxy",
-        "--upstream",
-        &upstream,
-        "--flavor",
-        "v4",
-        "--health-interval",
-        "500",
-        "--metrics-listen",
-        "127.0.0.1:0",
-    ])
-    .await;
+    let s = proxy(&upstream, &["--health-interval", "500"]).await;
     let up_label = format!(r#"upstream="ws://127.0.0.1:{port}/socket.io/""#);
     // The upstreams are exported once proxy mode runs (the metrics listener
     // may answer a moment earlier).
@@ -263,11 +271,55 @@ async fn proxied_session_is_counted_and_readyz_follows_the_only_upstream() {
             .no_reconnect(),
     )
     .await;
+    // One leg: its handshake timed, then the CONNECT and its reply.
+    let connected = s.scrape().await;
+    let hs = |m: &Scrape, part: &str, labels: &str| {
+        m.delta(
+            &before,
+            &series(
+                &format!("siogate_upstream_handshake_seconds_{part}"),
+                labels,
+            ),
+        )
+    };
+    assert_eq!(hs(&connected, "count", &up_label), 1.0);
+    assert_eq!(
+        hs(&connected, "bucket", &format!(r#"{up_label},le="+Inf""#)),
+        1.0
+    );
+    assert!(hs(&connected, "sum", &up_label) > 0.0);
+    assert_eq!(leg_traffic(&connected, &before, &up_label, "out").0, 1.0);
+    assert_eq!(leg_traffic(&connected, &before, &up_label, "in").0, 1.0);
+    // Counted before they are written / handed on: the ack means both are in.
     assert_eq!(c.emit_ack("echo", json!(["hi"])).await, [json!("hi")]);
     let during = s.scrape().await;
     assert_eq!(
         during.get(&series("siogate_upstream_active", &up_label)),
         1.0
+    );
+    let echo_out = r#"2/chat,0["echo","hi"]"#.len() as f64;
+    let echo_in = r#"3/chat,0["hi"]"#.len() as f64;
+    assert_eq!(
+        leg_traffic(&during, &connected, &up_label, "out"),
+        (1.0, echo_out)
+    );
+    assert_eq!(
+        leg_traffic(&during, &connected, &up_label, "in"),
+        (1.0, echo_in)
+    );
+    // A binary event with an ack: the packet plus one attachment each way.
+    let ack = c.emit_ack("bin", json!([bin(&[1, 2, 3])])).await;
+    assert_eq!(unbin(&ack[0]).as_deref(), Some(&[3u8, 2, 1][..]), "{ack:?}");
+    let binary = s.scrape().await;
+    let bin_out = r#"51-/chat,1["bin",{"_placeholder":true,"num":0}]"#.len() as f64 + 3.0;
+    let bin_in = r#"61-/chat,1[{"_placeholder":true,"num":0}]"#.len() as f64 + 3.0;
+    assert_eq!(
+        leg_traffic(&binary, &during, &up_label, "out"),
+        (2.0, bin_out)
+    );
+    assert_eq!(
+        leg_traffic(&binary, &during, &up_label, "in"),
+        (2.0, bin_in)
     );
     c.disconnect().await;
     let after = s
@@ -315,4 +367,37 @@ async fn proxied_session_is_counted_and_readyz_follows_the_only_upstream() {
     })
     .await;
     assert_eq!(s.wait_status("/readyz", 200, WAIT).await, "ready\n");
+}
+
+#[tokio::test]
+async fn a_failed_upstream_leg_handshake_is_counted_by_reason() {
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = dead.local_addr().expect("addr").port();
+    drop(dead);
+    let upstream = format!("ws://127.0.0.1:{port}");
+    let s = proxy(&upstream, &[]).await;
+    let up_label = format!(r#"upstream="ws://127.0.0.1:{port}/socket.io/""#);
+    let failed = series(
+        "siogate_upstream_handshake_failures_total",
+        &format!(r#"{up_label},reason="connect""#),
+    );
+    let before = s
+        .wait_metrics("the upstream", |m| m.has(&failed), WAIT)
+        .await;
+    let url = format!("http://{}", s.addr);
+    let _client = Client::spawn(
+        &ClientOpts::new(4, &url)
+            .transports(Transports::WebsocketOnly)
+            .no_reconnect(),
+    );
+    let after = s
+        .wait_metrics("a failed leg", |m| m.delta(&before, &failed) >= 1.0, WAIT)
+        .await;
+    let count = series("siogate_upstream_handshake_seconds_count", &up_label);
+    assert_eq!(after.get(&count), 0.0, "no leg opened");
+    let timeouts = format!(r#"{up_label},reason="timeout""#);
+    let timeouts = series("siogate_upstream_handshake_failures_total", &timeouts);
+    assert_eq!(after.get(&timeouts), 0.0, "{}", after.text);
 }

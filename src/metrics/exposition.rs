@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 
 use super::family::{CounterVec, GaugeVec, LabelSet};
+use super::histogram::Histogram;
 
 /// The `Content-Type` of the exposition.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -16,6 +17,7 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 pub enum Kind {
     Counter,
     Gauge,
+    Histogram,
 }
 
 impl Kind {
@@ -23,6 +25,7 @@ impl Kind {
         match self {
             Kind::Counter => "counter",
             Kind::Gauge => "gauge",
+            Kind::Histogram => "histogram",
         }
     }
 }
@@ -68,20 +71,34 @@ impl Exposition {
         value: f64,
     ) {
         let out = self.family(name, help, kind);
-        out.push_str(name);
-        if !labels.is_empty() {
-            out.push('{');
-            for (i, (k, v)) in labels.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                let _ = write!(out, "{k}=\"");
-                escape_into(v, out);
-                out.push('"');
-            }
-            out.push('}');
-        }
+        write_series(out, name, "", labels, None);
         let _ = writeln!(out, " {value}");
+    }
+
+    /// A histogram with labels given at run time: `name_bucket{…,le=…}`
+    /// (cumulative, `+Inf` last), `name_sum` and `name_count`.
+    pub fn histogram(
+        &mut self,
+        name: &'static str,
+        help: &'static str,
+        labels: &[(&str, &str)],
+        h: &Histogram,
+    ) {
+        let snap = h.snapshot();
+        let out = self.family(name, help, Kind::Histogram);
+        for (le, n) in &snap.cumulative {
+            let le = if le.is_infinite() {
+                "+Inf".to_string()
+            } else {
+                le.to_string()
+            };
+            write_series(out, name, "_bucket", labels, Some(("le", &le)));
+            let _ = writeln!(out, " {n}");
+        }
+        write_series(out, name, "_sum", labels, None);
+        let _ = writeln!(out, " {}", snap.sum_seconds);
+        write_series(out, name, "_count", labels, None);
+        let _ = writeln!(out, " {}", snap.count);
     }
 
     /// A counter without labels.
@@ -156,6 +173,32 @@ fn write_labelled<L: LabelSet>(
     out.push('}');
 }
 
+/// `name` + `suffix` and the run-time labels (escaped), `extra` last.
+fn write_series(
+    out: &mut String,
+    name: &str,
+    suffix: &str,
+    labels: &[(&str, &str)],
+    extra: Option<(&str, &str)>,
+) {
+    out.push_str(name);
+    out.push_str(suffix);
+    let mut pairs = labels.iter().copied().chain(extra).peekable();
+    if pairs.peek().is_none() {
+        return;
+    }
+    out.push('{');
+    for (i, (k, v)) in pairs.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{k}=\"");
+        escape_into(v, out);
+        out.push('"');
+    }
+    out.push('}');
+}
+
 /// Label value escaping: backslash, double quote and newline.
 fn escape_into(v: &str, out: &mut String) {
     for c in v.chars() {
@@ -172,6 +215,7 @@ fn escape_into(v: &str, out: &mut String) {
 mod tests {
     use super::*;
     use crate::metrics::labels::Queue;
+    use std::time::Duration;
 
     #[test]
     fn families_are_written_once_with_help_and_type() {
@@ -201,5 +245,39 @@ mod tests {
              q_total{mode=\"proxy\",queue=\"client\"} 0\nq_total{mode=\"proxy\",queue=\"upstream\"} 1\n\
              # HELP plain_total Plain.\n# TYPE plain_total counter\nplain_total 7\n"
         );
+    }
+
+    #[test]
+    fn a_histogram_has_cumulative_buckets_sum_and_count() {
+        let h = Histogram::default();
+        h.observe(Duration::from_millis(3));
+        h.observe(Duration::from_secs(20));
+        let mut e = Exposition::default();
+        e.histogram("hs_seconds", "Handshakes.", &[("upstream", "ws://a")], &h);
+        let text = e.finish();
+        assert!(text.starts_with("# HELP hs_seconds Handshakes.\n# TYPE hs_seconds histogram\n"));
+        let lines: Vec<&str> = text.lines().skip(2).collect();
+        assert_eq!(
+            lines.len(),
+            super::super::histogram::DURATION_BUCKETS.len() + 3
+        );
+        assert_eq!(
+            lines[0],
+            "hs_seconds_bucket{upstream=\"ws://a\",le=\"0.001\"} 0"
+        );
+        assert_eq!(
+            lines[2],
+            "hs_seconds_bucket{upstream=\"ws://a\",le=\"0.005\"} 1"
+        );
+        assert_eq!(
+            lines[9],
+            "hs_seconds_bucket{upstream=\"ws://a\",le=\"10\"} 1"
+        );
+        assert_eq!(
+            lines[10],
+            "hs_seconds_bucket{upstream=\"ws://a\",le=\"+Inf\"} 2"
+        );
+        assert_eq!(lines[11], "hs_seconds_sum{upstream=\"ws://a\"} 20.003");
+        assert_eq!(lines[12], "hs_seconds_count{upstream=\"ws://a\"} 2");
     }
 }

@@ -27,7 +27,7 @@ label!(
 
 label!(
     /// Which way a packet or byte went, seen from siogate: `in` from the
-    /// client, `out` to the client.
+    /// client (or, on an upstream leg, from the upstream), `out` to it.
     Direction, "direction", { In => "in", Out => "out" }
 );
 
@@ -118,6 +118,27 @@ label!(
 label!(
     /// Result of dialing an upstream (proxy mode).
     DialOutcome, "outcome", { Ok => "ok", Failed => "failed", Refused => "refused" }
+);
+
+label!(
+    /// Why the handshake of an upstream leg (dial to Engine.IO open packet)
+    /// failed (proxy mode).
+    LegFailure, "reason", {
+        /// TCP connect (or name resolution) failed.
+        Connect => "connect",
+        /// A stage (connect, TLS, upgrade, open packet) took too long.
+        Timeout => "timeout",
+        /// TLS setup or handshake failed.
+        Tls => "tls",
+        /// The upstream answered the upgrade with an HTTP error status.
+        Refused => "refused",
+        /// The WebSocket upgrade failed otherwise.
+        Handshake => "handshake",
+        /// A WebSocket read failed before the open packet.
+        WebSocket => "websocket",
+        /// The first packet was not a valid Engine.IO open packet.
+        BadOpen => "bad_open",
+    }
 );
 
 label!(

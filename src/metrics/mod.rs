@@ -32,6 +32,10 @@
 //! | `upstream_healthy` | gauge | upstream | 1 healthy, 0 ejected (proxy) |
 //! | `upstream_active` | gauge | upstream | open upstream sessions (proxy) |
 //! | `upstream_selections_total` | counter | upstream | upstream sessions opened per upstream (proxy) |
+//! | `upstream_messages_total` | counter | upstream, direction | Engine.IO messages (Socket.IO packets and binary attachments, no heartbeats) from/to the upstream over session legs (proxy) |
+//! | `upstream_bytes_total` | counter | upstream, direction | payload bytes of those messages (proxy) |
+//! | `upstream_handshake_seconds` | histogram | upstream | session legs: dial to the Engine.IO open packet (proxy) |
+//! | `upstream_handshake_failures_total` | counter | upstream, reason | session legs whose handshake failed, by [`LegFailure`] (proxy) |
 //! | `push_api_requests_total` | counter | status | push API answers (standalone) |
 //! | `queue_overflows_total` | counter | queue | bounded queues that overflowed (the session was closed) |
 //! | `tls_handshakes_total` | counter | outcome | client-side TLS handshakes |
@@ -42,6 +46,7 @@
 //! | `shutting_down` | gauge | | 1 once a graceful shutdown began |
 mod exposition;
 pub(crate) mod family;
+mod histogram;
 pub mod labels;
 mod readiness;
 
@@ -50,9 +55,10 @@ use std::sync::{Mutex, OnceLock, Weak};
 
 pub use exposition::{CONTENT_TYPE, Exposition, Kind};
 pub use family::{Counter, CounterVec, Gauge, GaugeVec, Label, LabelSet};
+pub use histogram::{DURATION_BUCKETS, Histogram, HistogramSnapshot};
 pub use labels::{
-    DialOutcome, Direction, DisconnectReason, Eio, EioType, LimitKind, Mode, NormalizeKind,
-    Outcome, Queue, SioType, Status, Transport,
+    DialOutcome, Direction, DisconnectReason, Eio, EioType, LegFailure, LimitKind, Mode,
+    NormalizeKind, Outcome, Queue, SioType, Status, Transport,
 };
 pub use readiness::{Check, Listening, Readiness, Registration, readiness};
 

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::upstream::stats::UpstreamStats;
 use super::upstream::{DialOptions, HeaderBlock, Leg, LegEnd, Target};
 use crate::config::{Balance, UpstreamUrl};
 use crate::metrics;
@@ -39,6 +40,8 @@ pub struct Upstream {
     active: AtomicUsize,
     /// Upstream sessions opened here so far.
     selected: AtomicU64,
+    /// What went over this upstream's legs.
+    pub stats: UpstreamStats,
 }
 
 impl Upstream {
@@ -55,6 +58,13 @@ impl Upstream {
 /// Counts one live connection to an upstream until dropped.
 #[derive(Debug)]
 pub struct Active(Arc<Balancer>, usize);
+
+impl Active {
+    /// The counters of the upstream this connection is to.
+    pub fn stats(&self) -> &UpstreamStats {
+        &self.0.ups[self.1].stats
+    }
+}
 
 impl Drop for Active {
     fn drop(&mut self) {
@@ -80,6 +90,7 @@ impl Balancer {
                 failures: AtomicU32::new(0),
                 active: AtomicUsize::new(0),
                 selected: AtomicU64::new(0),
+                stats: UpstreamStats::default(),
             })
             .collect();
         Balancer {
@@ -179,7 +190,8 @@ impl Balancer {
             Ok(leg) => {
                 let (tx, rx) = super::upstream::outbox::channel(1);
                 drop(tx); // closed sender: `run` says goodbye at once
-                leg.run(rx, CancellationToken::new(), |_| {}).await == LegEnd::Closed
+                // Not a session leg: its traffic is not counted.
+                leg.run(rx, CancellationToken::new(), None, |_| {}).await == LegEnd::Closed
             }
             Err(e) => {
                 tracing::debug!(upstream.addr = %self.ups[i].url, error = %e, "health check failed");
@@ -196,8 +208,8 @@ impl Balancer {
 }
 
 impl metrics::Collector for Balancer {
-    /// `siogate_upstream_healthy`, `_active` and `_selections_total`, one
-    /// sample per upstream URL.
+    /// `siogate_upstream_healthy`, `_active`, `_selections_total` and the
+    /// leg families of [`UpstreamStats::collect`], per upstream URL.
     fn collect(&self, out: &mut metrics::Exposition) {
         for u in &self.ups {
             let url = u.url.to_string();
@@ -223,6 +235,7 @@ impl metrics::Collector for Balancer {
                 &labels,
                 u.selected.load(Ordering::Relaxed) as f64,
             );
+            u.stats.collect(&url, out);
         }
     }
 }

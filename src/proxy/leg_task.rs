@@ -61,7 +61,9 @@ pub(super) async fn run(
                     Err(e) => tracing::debug!(error = %e, "invalid upstream packet dropped"),
                 }
             };
-            (active, conn.run(rx, cancel, on_packet))
+            // Resolved once: counting a message is then two atomic adds.
+            let traffic = &core.balancer.upstreams()[idx].stats.traffic;
+            (active, conn.run(rx, cancel, Some(traffic), on_packet))
         }
         Err(e) => return shared.leg_failed(leg, e),
     };
@@ -94,7 +96,9 @@ async fn connect(shared: &Shared, query: &str) -> Result<(Leg, usize), LegError>
             break;
         };
         let target = Target::socketio(&core.balancer.upstreams()[idx].url);
-        match Leg::connect(&target, eio, query, &shared.headers, &core.dial).await {
+        let stats = &core.balancer.upstreams()[idx].stats;
+        let dial = Leg::connect(&target, eio, query, &shared.headers, &core.dial);
+        match stats.timed(dial).await {
             Ok(conn) => {
                 metrics::global().upstream_dials.inc(DialOutcome::Ok);
                 if shared.lock().pin.opened(idx) {

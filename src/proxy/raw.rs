@@ -49,7 +49,9 @@ impl RawBackend {
                 url: self.core.balancer.upstreams()[idx].url.clone(),
                 path: self.path.clone(),
             };
-            match Leg::connect(&target, hs.eio, &query, &headers, &self.core.dial).await {
+            let stats = &self.core.balancer.upstreams()[idx].stats;
+            let dial = Leg::connect(&target, hs.eio, &query, &headers, &self.core.dial);
+            match stats.timed(dial).await {
                 Ok(leg) => {
                     self.core.balancer.report_success(idx);
                     return Ok((leg, idx));
@@ -117,11 +119,12 @@ async fn relay(
     rx: outbox::Receiver,
     cancel: CancellationToken,
     sink: Arc<dyn ClientSink>,
-    _held: (Live, super::balance::Active),
+    held: (Live, super::balance::Active),
 ) {
     let to_client = sink.clone();
+    let traffic = &held.1.stats().traffic;
     let end = leg
-        .run(rx, cancel, move |packet| {
+        .run(rx, cancel, Some(traffic), move |packet| {
             let _ = to_client.send(packet);
         })
         .await;

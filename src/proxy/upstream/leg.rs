@@ -23,7 +23,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::dial::{DialOptions, Target, UpstreamWs, dial};
 use super::handshake::HeaderBlock;
+use super::stats::LegTraffic;
 use super::{LegError, outbox};
+use crate::metrics::Direction;
 use crate::protocol::engineio::{OpenPacket, Packet, Revision, WsFrame};
 
 /// Smallest heartbeat interval honoured (an upstream announcing 0 must not
@@ -87,7 +89,9 @@ impl Leg {
     /// Relays until the end: every `Message`/`Binary` packet from upstream
     /// goes to `on_packet` (in order); every packet queued on `rx` is
     /// written. `cancel` (or the queue's sender going away) ends the leg
-    /// with a goodbye.
+    /// with a goodbye. Every message read or written counts in `traffic`
+    /// (the upstream's counters, resolved once by the caller; `None` for a
+    /// health check).
     ///
     /// One hand-written poll loop (`Relay::poll_turn`) rather than a
     /// `select!` over async reads and writes: the leg's task lives as long
@@ -103,6 +107,7 @@ impl Leg {
         mut self,
         rx: outbox::Receiver,
         cancel: CancellationToken,
+        traffic: Option<&LegTraffic>,
         mut on_packet: impl FnMut(Packet),
     ) -> impl Future<Output = LegEnd> {
         let interval = Duration::from_millis(self.open.ping_interval).max(MIN_PING_INTERVAL);
@@ -110,6 +115,7 @@ impl Leg {
         let now = Instant::now();
         let mut relay = Relay {
             rx,
+            traffic,
             out: VecDeque::new(),
             unflushed: false,
             write_blocked: false,
@@ -177,8 +183,9 @@ const FRAMES_PER_TURN: usize = 64;
 const WRITE_FAILED: LegEnd = LegEnd::Failed("upstream write failed");
 
 /// The state of a running leg besides its socket and timers.
-struct Relay {
+struct Relay<'t> {
     rx: outbox::Receiver,
+    traffic: Option<&'t LegTraffic>,
     /// Packets taken from the queue (and our pongs/pings), not yet written.
     out: VecDeque<Packet>,
     unflushed: bool,
@@ -190,7 +197,7 @@ struct Relay {
     next_ping: Instant,
 }
 
-impl Relay {
+impl Relay<'_> {
     /// When the heartbeat timer must fire next.
     fn wake(&self, rev: Revision) -> Instant {
         let dead_at = self.last_rx + self.grace;
@@ -270,7 +277,12 @@ impl Relay {
             None => return Some(LegEnd::Failed("upstream closed the connection")),
         };
         match packet {
-            Ok(p @ (Packet::Message(_) | Packet::Binary(_))) => on_packet(p),
+            Ok(p @ (Packet::Message(_) | Packet::Binary(_))) => {
+                if let Some(t) = self.traffic {
+                    t.record(Direction::In, &p);
+                }
+                on_packet(p);
+            }
             // go appends `\n` to its frames; answer with the bare probe data.
             Ok(Packet::Ping(data)) => self.out.push_back(Packet::Pong(trim(data))),
             Ok(Packet::Close) => return Some(LegEnd::UpstreamClosed),
@@ -298,6 +310,9 @@ impl Relay {
             let Some(packet) = self.out.pop_front() else {
                 break;
             };
+            if let Some(t) = self.traffic {
+                t.record(Direction::Out, &packet);
+            }
             if let Some(msg) = to_message(packet.to_ws(leg.rev)) {
                 leg.ws.start_send_unpin(msg).map_err(|_| WRITE_FAILED)?;
                 self.unflushed = true;

@@ -80,7 +80,9 @@ async fn eio3_leg_accepts_go_open_pings_and_answers_server_pings() {
     let (tx, rx) = outbox::channel(8);
     let cancel = CancellationToken::new();
     let (got_tx, mut got) = tokio::sync::mpsc::unbounded_channel();
-    let run = tokio::spawn(leg.run(rx, cancel.clone(), move |p| {
+    // 'static for the spawned task (a test leaks one small struct).
+    let traffic: &'static LegTraffic = Box::leak(Box::default());
+    let run = tokio::spawn(leg.run(rx, cancel.clone(), Some(traffic), move |p| {
         let _ = got_tx.send(p);
     }));
     // The leg pings on its own (interval 100 ms) …
@@ -139,6 +141,13 @@ async fn eio3_leg_accepts_go_open_pings_and_answers_server_pings() {
         .expect("ends")
         .expect("join");
     assert_eq!(end, LegEnd::Closed);
+    // Messages and attachments counted with their payload (go's `\n`
+    // included, the EIO3 type byte not); heartbeats and the goodbye not.
+    use crate::metrics::Direction::{In, Out};
+    let inbound = "2/chat?token=abc,[\"x\"]\n".len() as u64 + 2;
+    assert_eq!((traffic.messages(In), traffic.bytes(In)), (2, inbound));
+    let outbound = "2[\"up\"]".len() as u64 + 2;
+    assert_eq!((traffic.messages(Out), traffic.bytes(Out)), (2, outbound));
     let mut saw_close_packet = false;
     while let Ok(Some(Ok(m))) = tokio::time::timeout(STEP, ws.next()).await {
         match m {
@@ -163,7 +172,7 @@ async fn eio4_leg_answers_pings_and_fails_when_the_server_goes_silent() {
     });
     let leg = leg.expect("leg opens");
     let (_tx, rx) = outbox::channel(1);
-    let run = tokio::spawn(leg.run(rx, CancellationToken::new(), |_| {}));
+    let run = tokio::spawn(leg.run(rx, CancellationToken::new(), None, |_| {}));
     ws.send(Message::text("2")).await.expect("ping");
     assert_eq!(next_text(&mut ws).await, "3");
     // No further ping: the leg gives up after interval + timeout.
@@ -187,7 +196,10 @@ async fn an_upstream_that_stops_reading_fills_the_bounded_queue() {
     });
     let (tx, rx) = outbox::channel(4);
     let cancel = CancellationToken::new();
-    let run = tokio::spawn(leg.expect("leg opens").run(rx, cancel.clone(), |_| {}));
+    let run = tokio::spawn(
+        leg.expect("leg opens")
+            .run(rx, cancel.clone(), None, |_| {}),
+    );
     let big = Bytes::from(vec![b'a'; 256 * 1024]);
     let filled = tokio::time::timeout(STEP, async {
         loop {

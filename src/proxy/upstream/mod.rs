@@ -13,6 +13,9 @@
 //!   newline tolerated), its own heartbeats per revision, framing, and the
 //!   loop that relays messages both ways until either side ends it.
 //!
+//! - [`stats`]: per-upstream counters of what went over the legs (messages,
+//!   bytes, handshake time and failures), exported by the balancer.
+//!
 //! Nothing here parses Socket.IO: a leg moves Engine.IO `Message`/`Binary`
 //! packets; the proxy backend assembles them.
 pub mod dial;
@@ -20,6 +23,7 @@ pub mod handshake;
 pub mod leg;
 mod no_verify;
 pub mod outbox;
+pub mod stats;
 pub mod tls;
 
 pub use dial::{DialOptions, Target, forwarded_headers};
