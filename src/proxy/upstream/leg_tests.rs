@@ -60,19 +60,38 @@ async fn next_text(ws: &mut PeerWs) -> String {
     }
 }
 
+/// Dials a scripted peer that answers with `first` (normally an open
+/// packet); returns the leg's result, the peer socket and the URI it saw.
+async fn open_leg(
+    rev: Revision,
+    query: &str,
+    first: &str,
+) -> (Result<Leg, LegError>, PeerWs, String) {
+    let (target, accept) = peer().await;
+    let (headers, o) = (HeaderBlock::default(), opts());
+    let connect = Leg::connect(&target, rev, query, &headers, &o);
+    let (leg, (ws, uri)) = tokio::join!(connect, async {
+        let (mut ws, uri) = accept.await.expect("peer");
+        ws.send(Message::text(first)).await.expect("send open");
+        (ws, uri)
+    });
+    (leg, ws, uri)
+}
+
+/// How the leg task `run` ended (within [`STEP`]).
+async fn ended(run: tokio::task::JoinHandle<LegEnd>) -> LegEnd {
+    tokio::time::timeout(STEP, run)
+        .await
+        .expect("ends")
+        .expect("join")
+}
+
 const GO_OPEN: &str =
     "0{\"sid\":\"1\",\"upgrades\":[],\"pingInterval\":100,\"pingTimeout\":60000}\n";
 
 #[tokio::test]
 async fn eio3_leg_accepts_go_open_pings_and_answers_server_pings() {
-    let (target, accept) = peer().await;
-    let (headers, o) = (HeaderBlock::default(), opts());
-    let connect = Leg::connect(&target, Revision::V3, "token=abc", &headers, &o);
-    let (leg, (mut ws, uri)) = tokio::join!(connect, async {
-        let (mut ws, uri) = accept.await.expect("peer");
-        ws.send(Message::text(GO_OPEN)).await.expect("send open");
-        (ws, uri)
-    });
+    let (leg, mut ws, uri) = open_leg(Revision::V3, "token=abc", GO_OPEN).await;
     let leg = leg.expect("leg opens");
     assert_eq!(leg.open().sid, "1");
     assert_eq!(uri, "/socket.io/?EIO=3&transport=websocket&token=abc");
@@ -136,10 +155,7 @@ async fn eio3_leg_accepts_go_open_pings_and_answers_server_pings() {
     }
     // Cancel: the upstream hears `1`, then a close frame.
     cancel.cancel();
-    let end = tokio::time::timeout(STEP, run)
-        .await
-        .expect("ends")
-        .expect("join");
+    let end = ended(run).await;
     assert_eq!(end, LegEnd::Closed);
     // Messages and attachments counted with their payload (go's `\n`
     // included, the EIO3 type byte not); heartbeats and the goodbye not.
@@ -161,39 +177,22 @@ async fn eio3_leg_accepts_go_open_pings_and_answers_server_pings() {
 
 #[tokio::test]
 async fn eio4_leg_answers_pings_and_fails_when_the_server_goes_silent() {
-    let (target, accept) = peer().await;
     let open = "0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":100,\"pingTimeout\":100,\"maxPayload\":1000000}";
-    let (headers, o) = (HeaderBlock::default(), opts());
-    let connect = Leg::connect(&target, Revision::V4, "", &headers, &o);
-    let (leg, mut ws) = tokio::join!(connect, async {
-        let (mut ws, _) = accept.await.expect("peer");
-        ws.send(Message::text(open)).await.expect("send open");
-        ws
-    });
+    let (leg, mut ws, _) = open_leg(Revision::V4, "", open).await;
     let leg = leg.expect("leg opens");
     let (_tx, rx) = outbox::channel(1);
     let run = tokio::spawn(leg.run(rx, CancellationToken::new(), None, |_| {}));
     ws.send(Message::text("2")).await.expect("ping");
     assert_eq!(next_text(&mut ws).await, "3");
     // No further ping: the leg gives up after interval + timeout.
-    let end = tokio::time::timeout(STEP, run)
-        .await
-        .expect("ends")
-        .expect("join");
+    let end = ended(run).await;
     assert_eq!(end, LegEnd::Failed("upstream heartbeat timeout"));
 }
 
 #[tokio::test]
 async fn an_upstream_that_stops_reading_fills_the_bounded_queue() {
-    let (target, accept) = peer().await;
     let open = "0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":60000,\"pingTimeout\":60000}";
-    let (headers, o) = (HeaderBlock::default(), opts());
-    let connect = Leg::connect(&target, Revision::V4, "", &headers, &o);
-    let (leg, _ws) = tokio::join!(connect, async {
-        let (mut ws, _) = accept.await.expect("peer");
-        ws.send(Message::text(open)).await.expect("send open");
-        ws // kept, never read
-    });
+    let (leg, _ws, _) = open_leg(Revision::V4, "", open).await; // the peer never reads
     let (tx, rx) = outbox::channel(4);
     let cancel = CancellationToken::new();
     let run = tokio::spawn(
@@ -214,10 +213,7 @@ async fn an_upstream_that_stops_reading_fills_the_bounded_queue() {
     assert_eq!(filled, outbox::Refused::Full);
     // Cancelled while a write is stuck: it ends at once, without a goodbye.
     cancel.cancel();
-    let end = tokio::time::timeout(STEP, run)
-        .await
-        .expect("ends")
-        .expect("join");
+    let end = ended(run).await;
     assert_eq!(end, LegEnd::Closed);
 }
 
@@ -247,14 +243,7 @@ async fn http_refusal_and_missing_open_are_errors() {
     assert!(matches!(err, LegError::Refused { status: 403 }), "{err}");
     assert!(err.is_refusal());
 
-    let (target, accept) = peer().await;
-    let (headers, o) = (HeaderBlock::default(), opts());
-    let connect = Leg::connect(&target, Revision::V3, "", &headers, &o);
-    let (leg, _ws) = tokio::join!(connect, async {
-        let (mut ws, _) = accept.await.expect("peer");
-        ws.send(Message::text("40")).await.expect("send");
-        ws
-    });
+    let (leg, _ws, _) = open_leg(Revision::V3, "", "40").await;
     assert!(matches!(leg.unwrap_err(), LegError::BadOpen));
 }
 
