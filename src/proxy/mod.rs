@@ -9,5 +9,6 @@ pub mod normalize;
 pub mod raw;
 mod service;
 mod session;
+mod session_kind;
 pub mod upstream;
 pub use service::{Proxy, ProxyError, run};

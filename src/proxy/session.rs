@@ -31,7 +31,7 @@ use super::inject::member::Member;
 use super::normalize::{Action, LegId, Normalizer, reason};
 use super::upstream::outbox::{self, Refused};
 use super::upstream::{HeaderBlock, LegError};
-use crate::metrics::{self, NormalizeKind};
+use crate::metrics;
 use crate::protocol::engineio;
 use crate::protocol::socketio::connect::Query;
 use crate::protocol::socketio::{Message, PacketKind};
@@ -180,7 +180,7 @@ impl Shared {
     /// Carries out `actions` in order (see the module docs).
     fn apply(self: &Arc<Self>, st: &mut State, actions: &mut Vec<Action>) {
         for action in actions.drain(..) {
-            if let Some(kind) = normalize_kind(&action) {
+            if let Some(kind) = super::session_kind::normalize_kind(&action) {
                 metrics::global().normalizations.inc(kind);
             }
             match action {
@@ -327,40 +327,6 @@ impl Shared {
     }
 }
 
-/// What an action counts as in `siogate_normalizations_total` (None for
-/// plain relaying: EVENT/ACK packets passed through with their namespace).
-fn normalize_kind(action: &Action) -> Option<NormalizeKind> {
-    Some(match action {
-        Action::OpenLeg { .. } => NormalizeKind::LegOpen,
-        Action::CloseLeg { .. } => NormalizeKind::LegClose,
-        Action::CloseClient { .. } => NormalizeKind::ClientClose,
-        Action::ToUpstream { msg, .. } if msg.packet.kind == PacketKind::Connect => {
-            NormalizeKind::ConnectUpstream
-        }
-        Action::ToClient { msg } => match msg.packet.kind {
-            PacketKind::Connect => NormalizeKind::ConnectReply,
-            PacketKind::ConnectError => NormalizeKind::ConnectError,
-            PacketKind::Disconnect => NormalizeKind::Disconnect,
-            _ => return None,
-        },
-        Action::Drop { reason } => drop_kind(reason),
-        Action::ToUpstream { .. } => return None,
-    })
-}
-
-fn drop_kind(why: &str) -> NormalizeKind {
-    match why {
-        reason::PRE_CONNECT => NormalizeKind::DropPreConnect,
-        reason::RESERVED_EVENT => NormalizeKind::DropReservedEvent,
-        reason::UNKNOWN_UPSTREAM_NSP
-        | reason::UNKNOWN_CLIENT_NSP
-        | reason::UNKNOWN_DISCONNECT
-        | reason::NOT_CONNECTED => NormalizeKind::DropUnknownNamespace,
-        reason::DUPLICATE_REPLY | reason::DUPLICATE_CONNECT => NormalizeKind::DropDuplicate,
-        _ => NormalizeKind::DropOther,
-    }
-}
-
 /// A Socket.IO message as Engine.IO packets: the text, then each attachment.
 fn packets(msg: Message) -> impl Iterator<Item = engineio::Packet> {
     let text = engineio::Packet::Message(msg.packet.encode());
@@ -370,23 +336,6 @@ fn packets(msg: Message) -> impl Iterator<Item = engineio::Packet> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn drops_are_counted_by_kind() {
-        assert_eq!(
-            drop_kind(reason::PRE_CONNECT),
-            NormalizeKind::DropPreConnect
-        );
-        assert_eq!(
-            drop_kind(reason::NOT_CONNECTED),
-            NormalizeKind::DropUnknownNamespace
-        );
-        assert_eq!(drop_kind(reason::CLOSED_LEG), NormalizeKind::DropOther);
-        let close = Action::CloseClient {
-            reason: reason::UPSTREAM_CLOSED,
-        };
-        assert_eq!(normalize_kind(&close), Some(NormalizeKind::ClientClose));
-    }
 
     #[test]
     fn pin_moves_on_only_before_a_leg_opened() {
