@@ -182,32 +182,19 @@ mod tests {
         let mut e = Exposition::default();
         s.collect("ws://u/socket.io/", &mut e);
         let text = e.finish();
-        let has = |line: &str| text.lines().any(|l| l == line);
         let up = "upstream=\"ws://u/socket.io/\"";
-        assert!(
-            has(&format!(
-                "siogate_upstream_messages_total{{{up},direction=\"in\"}} 1"
-            )),
-            "{text}"
-        );
-        assert!(has(&format!(
-            "siogate_upstream_messages_total{{{up},direction=\"out\"}} 0"
-        )));
-        assert!(has(&format!(
-            "siogate_upstream_bytes_total{{{up},direction=\"in\"}} 3"
-        )));
-        assert!(has(&format!(
-            "siogate_upstream_handshake_seconds_count{{{up}}} 1"
-        )));
-        assert!(has(&format!(
-            "siogate_upstream_handshake_seconds_bucket{{{up},le=\"0.0025\"}} 1"
-        )));
-        assert!(has(&format!(
-            "siogate_upstream_handshake_failures_total{{{up},reason=\"timeout\"}} 1"
-        )));
-        assert!(has(&format!(
-            "siogate_upstream_handshake_failures_total{{{up},reason=\"connect\"}} 0"
-        )));
+        let expected = [
+            format!("siogate_upstream_messages_total{{{up},direction=\"in\"}} 1"),
+            format!("siogate_upstream_messages_total{{{up},direction=\"out\"}} 0"),
+            format!("siogate_upstream_bytes_total{{{up},direction=\"in\"}} 3"),
+            format!("siogate_upstream_handshake_seconds_count{{{up}}} 1"),
+            format!("siogate_upstream_handshake_seconds_bucket{{{up},le=\"0.0025\"}} 1"),
+            format!("siogate_upstream_handshake_failures_total{{{up},reason=\"timeout\"}} 1"),
+            format!("siogate_upstream_handshake_failures_total{{{up},reason=\"connect\"}} 0"),
+        ];
+        for line in &expected {
+            assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+        }
         let total: u64 = text
             .lines()
             .filter(|l| l.starts_with("siogate_upstream_handshake_failures_total{"))
